@@ -1,0 +1,151 @@
+"""Load the official weights, unchanged, into stock diffusers and transformers models."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import torch
+from diffusers import AutoencoderKL, UNet2DConditionModel
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+from transformers import CLIPVisionConfig, CLIPVisionModel
+
+from .errors import ModelFileError
+from .model_files import (
+    DRIVING_REFERENCENET,
+    IMAGE_ENCODER,
+    SOURCE_REFERENCENET,
+    UNET,
+    VAE,
+    Component,
+    find_weights,
+    read_config,
+)
+from .schedulers import SD21_SCHEDULER_CONFIG
+
+UNET_CLASS_NAMES = ("UNet2DConditionModel", "ReferenceNetModel")
+
+
+@dataclass
+class FaceAnonModels:
+    """The five networks of the method plus the scheduler configuration."""
+
+    unet: UNet2DConditionModel
+    source_referencenet: UNet2DConditionModel
+    driving_referencenet: UNet2DConditionModel
+    image_encoder: CLIPVisionModel
+    vae: AutoencoderKL
+    scheduler_config: dict = field(default_factory=lambda: dict(SD21_SCHEDULER_CONFIG))
+
+    @property
+    def diffusion_nets(self) -> tuple[UNet2DConditionModel, ...]:
+        return (self.unet, self.source_referencenet, self.driving_referencenet)
+
+
+def _read_safetensors(component: Component, path: str) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(path)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise ModelFileError(
+            f"{path!r} is not a readable safetensors file ({e}). It may be truncated or corrupt: re-download "
+            f"{component.repo_file(os.path.basename(path))} from {component.repo!r}."
+        ) from None
+
+
+def _load_into(model: torch.nn.Module, state_dict: dict, component: Component, path: str, dtype: torch.dtype) -> None:
+    state_dict = {k: v.to(dtype) for k, v in state_dict.items()}
+    missing, unexpected = model.load_state_dict(state_dict, strict=False, assign=True)
+    if missing or unexpected:
+        raise ModelFileError(
+            f"{path!r} does not match its config.json: missing {len(missing)} tensors (e.g. {missing[:3]}), "
+            f"unexpected {len(unexpected)} (e.g. {unexpected[:3]}). Expected the {component.folder} weights "
+            f"from {component.source!r}."
+        )
+
+
+def load_unet(folder: str, component: Component = UNET, dtype: torch.dtype = torch.float32) -> UNet2DConditionModel:
+    """Load a UNet or ReferenceNet folder (both are stock SD2.1 UNets; only the class name differs)."""
+    config = read_config(component, folder)
+    path = find_weights(component, folder)
+    if config.get("_class_name", "UNet2DConditionModel") not in UNET_CLASS_NAMES:
+        raise ModelFileError(
+            f"{folder!r} holds a {config.get('_class_name')!r}, expected one of {UNET_CLASS_NAMES} "
+            f"from {component.source!r}."
+        )
+    state_dict = _read_safetensors(component, path)
+    with torch.device("meta"):
+        model = UNet2DConditionModel.from_config(config)
+    _load_into(model, state_dict, component, path, dtype)
+    return model.eval().requires_grad_(False)
+
+
+def load_vae(folder: str, dtype: torch.dtype = torch.float32) -> AutoencoderKL:
+    config = read_config(VAE, folder)
+    path = find_weights(VAE, folder)
+    state_dict = _read_safetensors(VAE, path)
+    with torch.device("meta"):
+        model = AutoencoderKL.from_config(config)
+    _load_into(model, state_dict, VAE, path, dtype)
+    return model.eval().requires_grad_(False)
+
+
+def load_image_encoder(folder: str, dtype: torch.dtype = torch.float32) -> CLIPVisionModel:
+    """Load CLIP's vision tower from a CLIPVisionModel folder or a full CLIP checkpoint folder."""
+    read_config(IMAGE_ENCODER, folder)
+    path = find_weights(IMAGE_ENCODER, folder)
+    config = CLIPVisionConfig.from_pretrained(folder)
+    state_dict = _read_safetensors(IMAGE_ENCODER, path)
+    prefix = "vision_model."
+    if any(k.startswith(prefix) for k in state_dict):
+        state_dict = {k[len(prefix) :]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    model = CLIPVisionModel(config)
+    # transformers 4 wraps the tower in .vision_model; transformers 5 does not.
+    _load_into(getattr(model, "vision_model", model), state_dict, IMAGE_ENCODER, path, dtype)
+    return model.to(dtype).eval().requires_grad_(False)
+
+
+def load_scheduler_config(model_dir: str) -> dict:
+    """The folder's scheduler/scheduler_config.json if present, else the SD2.1 values built into core."""
+    path = os.path.join(model_dir, "scheduler", "scheduler_config.json")
+    if not os.path.isfile(path):
+        return dict(SD21_SCHEDULER_CONFIG)
+    with open(path, encoding="utf-8") as f:
+        return {**SD21_SCHEDULER_CONFIG, **json.load(f)}
+
+
+def check_image_encoder_width(image_encoder: CLIPVisionModel, unet: UNet2DConditionModel) -> None:
+    width = image_encoder.config.hidden_size
+    expected = unet.config.cross_attention_dim
+    if width != expected:
+        raise ModelFileError(
+            f"The image encoder's width is {width} but the UNet expects {expected}-d CLIP embeddings. Use the "
+            f"vision tower of CLIP ViT-L/14 ({IMAGE_ENCODER.source!r})."
+        )
+
+
+def load_models(
+    model_dir: str,
+    dtype: torch.dtype = torch.float32,
+    image_encoder_path: str | None = None,
+    vae_path: str | None = None,
+) -> FaceAnonModels:
+    """Load every component from the official Hugging Face layout, on the CPU."""
+    if not os.path.isdir(model_dir):
+        raise ModelFileError(
+            f"Model folder {model_dir!r} not found. It must contain unet/, referencenet/ and "
+            f"conditioning_referencenet/ from 'hkung/face-anon-simple'."
+        )
+    models = FaceAnonModels(
+        unet=load_unet(os.path.join(model_dir, UNET.folder), UNET, dtype),
+        source_referencenet=load_unet(os.path.join(model_dir, SOURCE_REFERENCENET.folder), SOURCE_REFERENCENET, dtype),
+        driving_referencenet=load_unet(
+            os.path.join(model_dir, DRIVING_REFERENCENET.folder), DRIVING_REFERENCENET, dtype
+        ),
+        image_encoder=load_image_encoder(image_encoder_path or os.path.join(model_dir, IMAGE_ENCODER.folder), dtype),
+        vae=load_vae(vae_path or os.path.join(model_dir, VAE.folder), dtype),
+        scheduler_config=load_scheduler_config(model_dir),
+    )
+    check_image_encoder_width(models.image_encoder, models.unet)
+    return models

@@ -1,0 +1,243 @@
+"""FaceAnonPipeline: anonymize or swap aligned faces with the published weights."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+
+from .blending import NullStateCache, check_degree, push_past_null, scale_source_embeds
+from .devices import resolve_device, resolve_dtype
+from .errors import FaceAnonError
+from .images import ImageInput, to_hwc_numpy, to_image_batch
+from .loading import FaceAnonModels, load_models
+from .placement import DirectPlacement
+from .randomness import draw_normal, item_generators
+from .reference import Reference, encode_reference
+from .reference_bank import ReferenceBank
+from .reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet
+from .sampling import Conditioning, Denoiser, ProgressCallback
+from .schedulers import make_scheduler
+
+DEFAULT_DEGREE = 1.25
+DEFAULT_GUIDANCE = 4.0
+DEFAULT_STEPS = 25
+DEFAULT_SCHEDULER = "ddpm"
+DEFAULT_SIZE = 512
+
+
+@dataclass
+class BlendedSource:
+    """A source reference with its anonymization degree: the Eq.1 embedding is ready, and the Eq.2
+    states are made from it once the seed has drawn the posterior sample."""
+
+    reference: Reference
+    degree: float
+    embeds: torch.Tensor  # Eq.1-scaled [B, 1, C]
+
+
+def _check_positive_int(value, name: str, maximum: int = 10_000) -> int:
+    if isinstance(value, bool) or int(value) != value or not 1 <= value <= maximum:
+        raise FaceAnonError(f"{name} must be a whole number in 1..{maximum}, got {value!r}")
+    return int(value)
+
+
+def _check_guidance(guidance: float) -> float:
+    guidance = float(guidance)
+    if not 1 <= guidance <= 100:
+        raise FaceAnonError(f"guidance must be in 1..100 (4.0 recommended; 1 disables guidance), got {guidance}")
+    return guidance
+
+
+class FaceAnonPipeline:
+    """Face anonymization (degree > 0) and face swapping (degree 0) on aligned face crops."""
+
+    def __init__(self, models: FaceAnonModels, device=None, dtype=None, placement=None):
+        self.models = models
+        self.device = resolve_device(device)
+        self.dtype = resolve_dtype(dtype, self.device)
+        for net in (*models.diffusion_nets, models.image_encoder, models.vae):
+            if net.dtype != self.dtype:
+                net.to(dtype=self.dtype)
+        self.placement = placement or DirectPlacement(self.device)
+        self.bank = ReferenceBank()
+        state_keys = consumed_state_keys(models.unet)
+        self.source_recorder = install_capture(models.source_referencenet, state_keys)
+        self.driving_recorder = install_capture(models.driving_referencenet, state_keys)
+        install_injection(models.unet, self.bank)
+        self.denoiser = Denoiser(models.unet, self.bank)
+        self.null_states = NullStateCache(self._compute_null_states)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str,
+        device=None,
+        dtype=None,
+        image_encoder_path: Optional[str] = None,
+        vae_path: Optional[str] = None,
+        offload_referencenets: bool = False,
+    ) -> "FaceAnonPipeline":
+        """Load the official folder layout (see README) on ``device`` in ``dtype`` (auto when None)."""
+        device = resolve_device(device)
+        dtype = resolve_dtype(dtype, device)
+        models = load_models(path, dtype, image_encoder_path=image_encoder_path, vae_path=vae_path)
+        return cls(models, device, dtype, DirectPlacement(device, offload=offload_referencenets))
+
+    @property
+    def scaling_factor(self) -> float:
+        return float(self.models.vae.config.scaling_factor)
+
+    # -- encoders ---------------------------------------------------------------------------------
+    def encode(self, images: ImageInput, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE, name="image") -> Reference:
+        """VAE posterior + CLIP embedding of each image, resized to width x height."""
+        batch = to_image_batch(images, width, height, name)
+        self.placement.load(self.models.vae, self.models.image_encoder)
+        return encode_reference(self.models.vae, self.models.image_encoder, batch.to(self.device))
+
+    # -- references -------------------------------------------------------------------------------
+    def blend(self, source: Reference, degree: float = DEFAULT_DEGREE) -> BlendedSource:
+        degree = check_degree(degree)
+        return BlendedSource(source, degree, scale_source_embeds(source.embeds, degree))
+
+    def _referencenet_states(self, net, recorder, latents, embeds) -> dict[str, torch.Tensor]:
+        self.placement.load(net)
+        return run_referencenet(net, recorder, latents.to(self.device, self.dtype), embeds.to(self.device, self.dtype))
+
+    def _compute_null_states(self, height, width, dtype, device) -> dict[str, torch.Tensor]:
+        channels = self.models.source_referencenet.config.in_channels
+        width_c = self.models.source_referencenet.config.cross_attention_dim
+        latents = torch.zeros(1, channels, height, width)
+        return self._referencenet_states(
+            self.models.source_referencenet, self.source_recorder, latents, torch.zeros(1, 1, width_c)
+        )
+
+    def conditioning(
+        self,
+        source: BlendedSource,
+        source_latents: torch.Tensor,
+        driving: Reference,
+        driving_latents: torch.Tensor,
+        guided: bool,
+    ) -> Conditioning:
+        """Source (Eq.1/Eq.2) and driving states for one generation of B images."""
+        batch = driving.batch
+        embeds = source.embeds.expand(batch, *source.embeds.shape[1:])
+        source_states = self._referencenet_states(
+            self.models.source_referencenet, self.source_recorder, source_latents, embeds
+        )
+        driving_states = self._referencenet_states(
+            self.models.driving_referencenet, self.driving_recorder, driving_latents, driving.embeds
+        )
+        context_source = embeds
+        if guided or source.degree > 0:
+            null = self.null_states.get(*driving.latent_size, self.dtype, self.device)
+            source_states = push_past_null(source_states, null, source.degree)
+            if guided:
+                source_states = {k: torch.cat([null[k].expand_as(s), s]) for k, s in source_states.items()}
+                context_source = torch.cat([torch.zeros_like(embeds), embeds])
+        self.placement.offload(self.models.source_referencenet, self.models.driving_referencenet)
+        driving_embeds = driving.embeds.repeat(2 if guided else 1, 1, 1)
+        context = torch.cat([context_source, driving_embeds], dim=1)
+        return Conditioning(source_states, driving_states, context, guided)
+
+    # -- sampling ---------------------------------------------------------------------------------
+    def sample(
+        self,
+        source: BlendedSource,
+        driving: Reference,
+        seed: int = 0,
+        steps: int = DEFAULT_STEPS,
+        guidance: float = DEFAULT_GUIDANCE,
+        scheduler: str = DEFAULT_SCHEDULER,
+        init_latents: Optional[torch.Tensor] = None,
+        denoise: float = 1.0,
+        mask: Optional[torch.Tensor] = None,
+        callback: Optional[ProgressCallback] = None,
+    ) -> torch.Tensor:
+        """Denoise to scaled latents [B, 4, H/8, W/8], drawing randomness in the official order."""
+        steps = _check_positive_int(steps, "steps")
+        guidance = _check_guidance(guidance)
+        if not 0 <= float(denoise) <= 1:
+            raise FaceAnonError(f"denoise must be in 0..1, got {denoise}")
+        batch = driving.batch
+        source_reference = source.reference.expand(batch, "source")
+        if source_reference.latent_size != driving.latent_size:
+            raise FaceAnonError(
+                f"source and driving images must have the same size, got latents {source_reference.latent_size} "
+                f"and {driving.latent_size}"
+            )
+        if init_latents is not None and tuple(init_latents.shape) != (batch, 4, *driving.latent_size):
+            raise FaceAnonError(
+                f"latent: expected shape {(batch, 4, *driving.latent_size)} to match the driving images, "
+                f"got {tuple(init_latents.shape)}"
+            )
+        generators = item_generators(seed, batch)
+        source_latents = source_reference.sample_latents(generators, self.scaling_factor)
+        driving_latents = driving.sample_latents(generators, self.scaling_factor)
+        noise = draw_normal(generators, (4, *driving.latent_size)).to(self.device)
+        blended = BlendedSource(source_reference, source.degree, source.embeds)
+        conditioning = self.conditioning(blended, source_latents, driving, driving_latents, guided=guidance != 1)
+        self.placement.load(self.models.unet)
+        return self.denoiser(
+            conditioning,
+            make_scheduler(scheduler, self.models.scheduler_config),
+            generators,
+            noise,
+            steps,
+            guidance,
+            init_latents=init_latents,
+            strength=float(denoise),
+            mask=mask,
+            callback=callback,
+        )
+
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """Scaled latents -> [B, 3, H, W] float32 images in 0..1."""
+        vae = self.models.vae
+        self.placement.load(vae)
+        images = vae.decode((latents / self.scaling_factor).to(self.device, vae.dtype), return_dict=False)[0]
+        if not torch.isfinite(images).all() and vae.dtype != torch.float32:
+            warnings.warn("Non-finite VAE output in half precision; decoding again in fp32.")
+            images = vae.float().decode((latents / self.scaling_factor).to(self.device), return_dict=False)[0]
+            vae.to(self.dtype)
+        return (images.float() / 2 + 0.5).clamp(0, 1)
+
+    # -- one call ---------------------------------------------------------------------------------
+    def __call__(
+        self,
+        driving: ImageInput,
+        source: Optional[ImageInput] = None,
+        degree: float = DEFAULT_DEGREE,
+        guidance: float = DEFAULT_GUIDANCE,
+        steps: int = DEFAULT_STEPS,
+        seed: int = 0,
+        scheduler: str = DEFAULT_SCHEDULER,
+        width: int = DEFAULT_SIZE,
+        height: int = DEFAULT_SIZE,
+        callback: Optional[ProgressCallback] = None,
+    ) -> np.ndarray:
+        """Anonymize ``driving`` (degree > 0) or put ``source``'s identity on it (degree 0).
+
+        Returns float32 [B, H, W, 3] in 0..1. Batch item i uses seed + i.
+        """
+        degree = check_degree(degree)
+        width = _check_positive_int(width, "width", 4096)
+        height = _check_positive_int(height, "height", 4096)
+        driving_reference = self.encode(driving, width, height, "driving")
+        if degree > 0:
+            if source is not None:
+                warnings.warn("degree > 0 anonymizes the driving image itself; the source image is ignored.")
+            source_reference = driving_reference
+        elif source is None:
+            raise FaceAnonError("source: required when degree is 0 (face swap); pass the face to put on the driving image")
+        else:
+            source_reference = self.encode(source, width, height, "source")
+        latents = self.sample(
+            self.blend(source_reference, degree), driving_reference, seed, steps, guidance, scheduler, callback=callback
+        )
+        return to_hwc_numpy(self.decode(latents))

@@ -1,0 +1,27 @@
+"""The official order of random draws, with one CPU generator per batch item.
+
+Item i uses a generator seeded with seed + i and draws, in order: (1) the source VAE posterior sample,
+(2) the driving VAE posterior sample, (3) the initial latents, (4) one noise tensor per sampler step.
+For a single image this is the stream of ``torch.manual_seed(seed)`` that the official pipeline uses, and
+item i of a batch equals a single run with seed + i. Draws happen on the CPU so every device agrees.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import FaceAnonError
+
+MAX_SEED = 2**63 - 1
+
+
+def item_generators(seed: int, batch: int) -> list[torch.Generator]:
+    seed = int(seed)
+    if not 0 <= seed <= MAX_SEED - batch:
+        raise FaceAnonError(f"seed must be an integer in 0..{MAX_SEED - batch}, got {seed}")
+    return [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
+
+
+def draw_normal(generators: list[torch.Generator], shape: tuple[int, ...]) -> torch.Tensor:
+    """One standard-normal tensor of ``shape`` per generator, stacked: [len(generators), *shape]."""
+    return torch.cat([torch.randn((1, *shape), generator=g, dtype=torch.float32) for g in generators])
