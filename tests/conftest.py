@@ -25,3 +25,36 @@ def _register_root_package() -> None:
 
 
 _register_root_package()
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+GOLDEN = os.path.join(ROOT, "tests", "fixtures", "golden")
+TINY_MODEL = os.path.join(GOLDEN, "model")
+
+
+def golden_image(name: str) -> Image.Image:
+    return Image.open(os.path.join(GOLDEN, "inputs", f"{name}.png")).convert("RGB")
+
+
+@pytest.fixture(scope="session")
+def pipeline():
+    from faceanon.core import FaceAnonPipeline
+
+    return FaceAnonPipeline.from_pretrained(TINY_MODEL, device="cpu", dtype="fp32")
+
+
+@pytest.fixture
+def face_a() -> Image.Image:
+    return golden_image("img_a")
+
+
+@pytest.fixture
+def face_b() -> Image.Image:
+    return golden_image("img_b")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)

@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""YuNet face detection (OpenCV `FaceDetectorYN`), run at several scales."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .face import Face
+from .image_io import ImageLike, as_rgb_uint8
+from .model_files import resolve_detector_path
+from .nms import nms
+
+# YuNet finds faces of roughly 10 to 300 px. Running it with the image's long side at each of these
+# sizes covers faces that fill a multi-megapixel portrait as well as small ones; small images are
+# also enlarged (at most MAX_UPSCALE times), which lifts the scores of faces under ~40 px.
+DEFAULT_LONG_SIDES = (1280, 640, 320)
+MAX_UPSCALE = 2.0
+
+
+class FaceDetector:
+    """Finds faces with YuNet. `detect` returns them best score first.
+
+    With `model_path=None` the model is looked up in `<models_dir>/detectors/` (see `model_files`),
+    raising `ModelFileMissingError` with download instructions when it is not there.
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike | None = None,
+        score_threshold: float = 0.6,
+        nms_threshold: float = 0.3,
+        *,
+        models_dir: str | os.PathLike | None = None,
+        long_sides: tuple[int, ...] = DEFAULT_LONG_SIDES,
+        top_k: int = 5000,
+    ) -> None:
+        path = Path(model_path) if model_path is not None else resolve_detector_path(models_dir)
+        if not path.is_file():
+            raise FileNotFoundError(f"YuNet model file not found: {path}")
+        if not long_sides:
+            raise ValueError("long_sides must name at least one size")
+        self.model_path = path
+        self.score_threshold = float(score_threshold)
+        self.nms_threshold = float(nms_threshold)
+        self.long_sides = tuple(int(s) for s in long_sides)
+        self._net = cv2.FaceDetectorYN.create(
+            str(path), "", (320, 320), self.score_threshold, self.nms_threshold, int(top_k)
+        )
+
+    def detect(self, image: ImageLike) -> list[Face]:
+        rgb = as_rgb_uint8(image)
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        rows = [self._detect_at(bgr, scale) for scale in self._scales(bgr.shape[:2])]
+        found = np.concatenate(rows, axis=0) if rows else np.zeros((0, 15), np.float32)
+        if not len(found):
+            return []
+        boxes = np.column_stack([found[:, :2], found[:, :2] + found[:, 2:4]])
+        kept = nms(boxes, found[:, 14], self.nms_threshold)
+        return [
+            Face(box=boxes[i], score=found[i, 14], landmarks=found[i, 4:14].reshape(5, 2))
+            for i in kept
+        ]
+
+    def _scales(self, shape: tuple[int, int]) -> list[float]:
+        long_side = max(shape)
+        scales = {min(MAX_UPSCALE, side / long_side) for side in self.long_sides}
+        if long_side <= max(self.long_sides):
+            scales.add(1.0)
+        return sorted(scales, reverse=True)
+
+    def _detect_at(self, bgr: np.ndarray, scale: float) -> np.ndarray:
+        """YuNet rows (x, y, w, h, 5 landmarks, score) in full-image pixels."""
+        height, width = bgr.shape[:2]
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        if size == (width, height):
+            resized = bgr
+        else:
+            interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
+            resized = cv2.resize(bgr, size, interpolation=interpolation)
+        self._net.setInputSize(size)
+        _, rows = self._net.detect(resized)
+        if rows is None:
+            return np.zeros((0, 15), np.float32)
+        rows = rows.astype(np.float64)
+        rows[:, :14] *= np.array([width / size[0], height / size[1]] * 7)
+        return rows
