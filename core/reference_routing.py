@@ -29,9 +29,13 @@ def self_attention_layers(model: UNet2DConditionModel) -> list[str]:
     return [name[: -len(_ATTN1_SUFFIX)] for name in model.attn_processors if name.endswith(_ATTN1_SUFFIX)]
 
 
+_FORWARD_ORDER = ("down_blocks.", "mid_block.", "up_blocks.")
+
+
 def consumed_state_keys(unet: UNet2DConditionModel) -> list[str]:
-    """The states the UNet reads, in the ReferenceNet's forward order."""
-    return list(dict.fromkeys(routed_state_key(layer) for layer in self_attention_layers(unet)))
+    """The states the UNet reads, in forward order (diffusers lists the mid block after the up blocks)."""
+    keys = dict.fromkeys(routed_state_key(layer) for layer in self_attention_layers(unet))
+    return sorted(keys, key=lambda k: next(i for i, part in enumerate(_FORWARD_ORDER) if k.startswith(part)))
 
 
 class CaptureComplete(Exception):

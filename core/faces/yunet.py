@@ -31,7 +31,7 @@ class FaceDetector:
     def __init__(
         self,
         model_path: str | os.PathLike | None = None,
-        score_threshold: float = 0.6,
+        score_threshold: float = 0.9,
         nms_threshold: float = 0.3,
         *,
         models_dir: str | os.PathLike | None = None,
