@@ -83,7 +83,8 @@ def _items(images: ImageInput, name: str) -> list:
 
 def to_image_batch(images: ImageInput, width: int, height: int, name: str = "image") -> torch.Tensor:
     """Any supported input -> [B, 3, height, width] float32 in 0..1 on the CPU."""
-    return torch.cat([_resize(item, width, height) for item in _items(images, name)])
+    # contiguous: a channels-last layout (from permuted HWC tensors) changes conv kernels' rounding
+    return torch.cat([_resize(item, width, height) for item in _items(images, name)]).contiguous()
 
 
 def to_hwc_numpy(images: torch.Tensor) -> np.ndarray:

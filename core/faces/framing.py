@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import FaceAnonError
 from .templates import DFL_TEMPLATE_5
 
 FRAMINGS = ("whole_face", "ffhq")
@@ -91,7 +92,7 @@ def alignment_matrix(landmarks: np.ndarray, framing: str = "whole_face", size: i
         return whole_face_matrix(landmarks, size)
     if framing == "ffhq":
         return ffhq_matrix(landmarks, size)
-    raise ValueError(f"unknown framing {framing!r}; expected one of {', '.join(FRAMINGS)}")
+    raise FaceAnonError(f"unknown framing {framing!r}; expected one of {', '.join(FRAMINGS)}")
 
 
 def canonical_landmarks(framing: str = "whole_face", size: int = 512) -> np.ndarray:

@@ -14,6 +14,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ModelFileError
+
 MODELS_DIR_ENV = "FACEANON_MODELS"
 HUB_ENDPOINT = "https://huggingface.co"
 CONNECT_TIMEOUT_S = 1.0
@@ -54,11 +56,11 @@ MODEL_FILES: dict[str, ModelFile] = {
 }
 
 
-class ModelFileMissingError(FileNotFoundError):
+class ModelFileMissingError(ModelFileError, FileNotFoundError):
     """A model file is not where it should be."""
 
 
-class ModelDownloadError(RuntimeError):
+class ModelDownloadError(ModelFileError):
     """No source could deliver a model file."""
 
 
