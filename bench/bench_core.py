@@ -1,0 +1,152 @@
+"""Speed and memory of the core engine on the full SD2.1-sized architecture (random weights).
+
+    python bench/bench_core.py [--sizes 256 512] [--repeats 2] [--device cpu] [--dtype fp32]
+
+Prints, per resolution, the time of one UNet step (batch 2 = guided, with references) for
+(a) the official concatenated-attention formulation and (b) ours (query-only attention, cached
+reference projections), their ratio and max |difference|; the time of one ReferenceNet pass; a whole
+4-step anonymization at the smallest size; and the peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+
+import torch
+
+
+
+def _import_core():
+    import importlib.util
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if "faceanon" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("faceanon", os.path.join(root, "__init__.py"), submodule_search_locations=[root])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["faceanon"] = module
+        spec.loader.exec_module(module)
+    import faceanon.core as core
+
+    return core
+
+
+core = _import_core()
+from diffusers import AutoencoderKL, UNet2DConditionModel  # noqa: E402
+from transformers import CLIPVisionConfig, CLIPVisionModel  # noqa: E402
+
+from faceanon.core.attention_processors import ConcatReferenceAttnProcessor, ReferenceAttnProcessor  # noqa: E402
+from faceanon.core.reference_bank import ReferenceBank  # noqa: E402
+from faceanon.core.reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet  # noqa: E402
+
+SD21_UNET = dict(
+    sample_size=96,
+    down_block_types=["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
+    up_block_types=["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
+    block_out_channels=[320, 640, 1280, 1280],
+    cross_attention_dim=1024,
+    attention_head_dim=[5, 10, 20, 20],
+    use_linear_projection=True,
+    upcast_attention=True,
+)
+SD21_VAE = dict(
+    down_block_types=["DownEncoderBlock2D"] * 4,
+    up_block_types=["UpDecoderBlock2D"] * 4,
+    block_out_channels=[128, 256, 512, 512],
+    layers_per_block=2,
+    latent_channels=4,
+    sample_size=768,
+)
+CLIP_L = dict(hidden_size=1024, intermediate_size=4096, num_attention_heads=16, num_hidden_layers=24, patch_size=14)
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def timed(fn, repeats):
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def unet_step_comparison(unet, referencenet, size, repeats, device, dtype):
+    latent = size // 8
+    keys = consumed_state_keys(unet)
+    recorder = install_capture(referencenet, keys)
+    torch.manual_seed(0)
+    embeds = torch.randn(2, 1, 1024, device=device, dtype=dtype)
+    latents = torch.randn(2, 4, latent, latent, device=device, dtype=dtype)
+    ref_time, source = timed(lambda: run_referencenet(referencenet, recorder, latents, embeds), repeats)
+    driving = {k: v[:1] for k, v in source.items()}
+    sample = torch.randn(2, 4, latent, latent, device=device, dtype=dtype)
+    context = torch.randn(2, 2, 1024, device=device, dtype=dtype)
+    bank = ReferenceBank()
+    results = {}
+    for label, processor in (("a_concat", ConcatReferenceAttnProcessor), ("b_ours", ReferenceAttnProcessor)):
+        install_injection(unet, bank, processor)
+        bank.load(source, driving)
+        with torch.no_grad():
+            first = time.perf_counter()
+            out = unet(sample, 500, encoder_hidden_states=context).sample
+            first = time.perf_counter() - first
+            step, out = timed(lambda: unet(sample, 500, encoder_hidden_states=context).sample, repeats)
+        results[label] = (first, step, out.float())
+    diff = (results["a_concat"][2] - results["b_ours"][2]).abs().max().item()
+    return ref_time, results, diff
+
+
+def whole_anonymization(unet, source_net, driving_net, size, device, dtype):
+    models = core.FaceAnonModels(
+        unet=unet,
+        source_referencenet=source_net,
+        driving_referencenet=driving_net,
+        image_encoder=CLIPVisionModel(CLIPVisionConfig(**CLIP_L)).eval(),
+        vae=AutoencoderKL(**SD21_VAE).eval(),
+    )
+    pipe = core.FaceAnonPipeline(models, device=device, dtype=dtype)
+    image = torch.rand(1, size, size, 3)
+    start = time.perf_counter()
+    pipe(image, steps=4, width=size, height=size)
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="fp32", choices=["fp32", "fp16", "bf16"])
+    parser.add_argument("--skip-whole", action="store_true")
+    args = parser.parse_args()
+    device, dtype = torch.device(args.device), core.devices.DTYPES[args.dtype]
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}, dtype {args.dtype}")
+    start = time.perf_counter()
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(**SD21_UNET).eval().to(device, dtype)
+    referencenet = UNet2DConditionModel(**SD21_UNET).eval().to(device, dtype)
+    print(f"built UNet + ReferenceNet in {time.perf_counter() - start:.1f} s, params {sum(p.numel() for p in unet.parameters()):,}")
+    for size in args.sizes:
+        ref_time, results, diff = unet_step_comparison(unet, referencenet, size, args.repeats, device, dtype)
+        (a_first, a_step, _), (b_first, b_step, _) = results["a_concat"], results["b_ours"]
+        print(f"[{size}x{size}] ReferenceNet pass (batch 2, early exit): {ref_time:.2f} s")
+        print(f"[{size}x{size}] UNet step batch 2: (a) concat {a_step:.2f} s | (b) ours {b_step:.2f} s "
+              f"(first step incl. reference projections {b_first:.2f} s) | speed-up {a_step / b_step:.2f}x | max|diff| {diff:.2e}")
+    if not args.skip_whole:
+        size = min(args.sizes)
+        driving_net = UNet2DConditionModel(**SD21_UNET).eval().to(device, dtype)
+        seconds = whole_anonymization(unet, referencenet, driving_net, size, device, dtype)
+        print(f"[{size}x{size}] whole anonymization, 4 steps, guidance 4: {seconds:.1f} s")
+    print(f"peak RSS {peak_rss_gb():.1f} GB")
+    if device.type == "cuda":
+        print(f"peak VRAM {torch.cuda.max_memory_allocated() / 2**30:.2f} GB")
+
+
+if __name__ == "__main__":
+    main()
