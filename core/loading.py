@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Optional
 
 import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
@@ -35,8 +36,8 @@ class FaceAnonModels:
     unet: UNet2DConditionModel
     source_referencenet: UNet2DConditionModel
     driving_referencenet: UNet2DConditionModel
-    image_encoder: CLIPVisionModel
-    vae: AutoencoderKL
+    image_encoder: Optional[CLIPVisionModel]  # None when a front end brings its own
+    vae: Optional[AutoencoderKL]
     scheduler_config: dict = field(default_factory=lambda: dict(SD21_SCHEDULER_CONFIG))
 
     @property
@@ -115,8 +116,7 @@ def load_scheduler_config(model_dir: str) -> dict:
         return {**SD21_SCHEDULER_CONFIG, **json.load(f)}
 
 
-def check_image_encoder_width(image_encoder: CLIPVisionModel, unet: UNet2DConditionModel) -> None:
-    width = image_encoder.config.hidden_size
+def check_image_encoder_width(width: int, unet: UNet2DConditionModel) -> None:
     expected = unet.config.cross_attention_dim
     if width != expected:
         raise ModelFileError(
@@ -128,24 +128,32 @@ def check_image_encoder_width(image_encoder: CLIPVisionModel, unet: UNet2DCondit
 def load_models(
     model_dir: str,
     dtype: torch.dtype = torch.float32,
-    image_encoder_path: str | None = None,
-    vae_path: str | None = None,
+    image_encoder_path: Optional[str] = None,
+    vae_path: Optional[str] = None,
+    with_image_encoder: bool = True,
+    with_vae: bool = True,
 ) -> FaceAnonModels:
-    """Load every component from the official Hugging Face layout, on the CPU."""
+    """Load every component from the official Hugging Face layout, on the CPU.
+
+    ``with_image_encoder``/``with_vae`` False skip those folders, for callers that bring their own.
+    """
     if not os.path.isdir(model_dir):
         raise ModelFileError(
             f"Model folder {model_dir!r} not found. It must contain unet/, referencenet/ and "
             f"conditioning_referencenet/ from 'hkung/face-anon-simple'."
         )
-    models = FaceAnonModels(
-        unet=load_unet(os.path.join(model_dir, UNET.folder), UNET, dtype),
+    unet = load_unet(os.path.join(model_dir, UNET.folder), UNET, dtype)
+    image_encoder = None
+    if with_image_encoder:
+        image_encoder = load_image_encoder(image_encoder_path or os.path.join(model_dir, IMAGE_ENCODER.folder), dtype)
+        check_image_encoder_width(image_encoder.config.hidden_size, unet)
+    return FaceAnonModels(
+        unet=unet,
         source_referencenet=load_unet(os.path.join(model_dir, SOURCE_REFERENCENET.folder), SOURCE_REFERENCENET, dtype),
         driving_referencenet=load_unet(
             os.path.join(model_dir, DRIVING_REFERENCENET.folder), DRIVING_REFERENCENET, dtype
         ),
-        image_encoder=load_image_encoder(image_encoder_path or os.path.join(model_dir, IMAGE_ENCODER.folder), dtype),
-        vae=load_vae(vae_path or os.path.join(model_dir, VAE.folder), dtype),
+        image_encoder=image_encoder,
+        vae=load_vae(vae_path or os.path.join(model_dir, VAE.folder), dtype) if with_vae else None,
         scheduler_config=load_scheduler_config(model_dir),
     )
-    check_image_encoder_width(models.image_encoder, models.unet)
-    return models

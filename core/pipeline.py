@@ -16,7 +16,7 @@ from .images import ImageInput, to_hwc_numpy, to_image_batch
 from .loading import FaceAnonModels, load_models
 from .placement import DirectPlacement
 from .randomness import draw_normal, item_generators
-from .reference import Reference, encode_reference
+from .reference import Reference, encode_clip, encode_posterior
 from .reference_bank import ReferenceBank
 from .reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet
 from .sampling import Conditioning, Denoiser, ProgressCallback
@@ -27,6 +27,7 @@ DEFAULT_GUIDANCE = 4.0
 DEFAULT_STEPS = 25
 DEFAULT_SCHEDULER = "ddpm"
 DEFAULT_SIZE = 512
+SD_LATENT_SCALE = 0.18215
 
 
 @dataclass
@@ -60,7 +61,7 @@ class FaceAnonPipeline:
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
         for net in (*models.diffusion_nets, models.image_encoder, models.vae):
-            if net.dtype != self.dtype:
+            if net is not None and net.dtype != self.dtype:
                 net.to(dtype=self.dtype)
         self.placement = placement or DirectPlacement(self.device)
         self.bank = ReferenceBank()
@@ -89,14 +90,45 @@ class FaceAnonPipeline:
 
     @property
     def scaling_factor(self) -> float:
-        return float(self.models.vae.config.scaling_factor)
+        vae = self.models.vae
+        return float(vae.config.scaling_factor) if vae is not None else SD_LATENT_SCALE
 
-    # -- encoders ---------------------------------------------------------------------------------
+    # -- encoders (overridden by front ends that bring their own VAE or CLIP) -----------------------
+    def encode_posterior(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """[B, 3, H, W] in 0..1 -> the VAE posterior's unscaled mean and std (float32)."""
+        self.placement.load(self.models.vae)
+        return encode_posterior(self.models.vae, images.to(self.device))
+
+    def encode_clip(self, images: torch.Tensor) -> torch.Tensor:
+        """[B, 3, H, W] in 0..1 -> [B, 1, C] unprojected pooled CLIP output (float32)."""
+        self.placement.load(self.models.image_encoder)
+        return encode_clip(self.models.image_encoder, images)
+
+    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        """Unscaled latents -> [B, 3, H, W] in -1..1 (unclamped)."""
+        vae = self.models.vae
+        self.placement.load(vae)
+        images = vae.decode(latents.to(self.device, vae.dtype), return_dict=False)[0]
+        if not torch.isfinite(images).all() and vae.dtype != torch.float32:
+            warnings.warn("Non-finite VAE output in half precision; decoding again in fp32.")
+            images = vae.float().decode(latents.to(self.device, torch.float32), return_dict=False)[0]
+            vae.to(self.dtype)
+        return images
+
     def encode(self, images: ImageInput, width: int = DEFAULT_SIZE, height: int = DEFAULT_SIZE, name="image") -> Reference:
         """VAE posterior + CLIP embedding of each image, resized to width x height."""
+        if height % 8 or width % 8:
+            raise FaceAnonError(f"{name}: width and height must be multiples of 8, got {width}x{height}")
         batch = to_image_batch(images, width, height, name)
-        self.placement.load(self.models.vae, self.models.image_encoder)
-        return encode_reference(self.models.vae, self.models.image_encoder, batch.to(self.device))
+        with torch.no_grad():
+            mean, std = self.encode_posterior(batch)
+            embeds = self.encode_clip(batch)
+        return Reference(mean, std, embeds.float().to(mean.device))
+
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """Scaled latents -> [B, 3, H, W] float32 images in 0..1."""
+        return (self.decode_latents(latents.float() / self.scaling_factor).float() / 2 + 0.5).clamp(0, 1)
 
     # -- references -------------------------------------------------------------------------------
     def blend(self, source: Reference, degree: float = DEFAULT_DEGREE) -> BlendedSource:
@@ -144,6 +176,28 @@ class FaceAnonPipeline:
         context = torch.cat([context_source, driving_embeds], dim=1)
         return Conditioning(source_states, driving_states, context, guided)
 
+    def prepare(
+        self, source: BlendedSource, driving: Reference, seed: int, guided: bool
+    ) -> tuple[Conditioning, list[torch.Generator], torch.Tensor]:
+        """Draw the posterior samples and initial noise in the official order and build the conditioning.
+
+        Returns the conditioning, the per-item generators (for the sampler's noise) and the unit noise.
+        """
+        batch = driving.batch
+        source_reference = source.reference.expand(batch, "source")
+        if source_reference.latent_size != driving.latent_size:
+            raise FaceAnonError(
+                f"source and driving images must have the same size, got latents {source_reference.latent_size} "
+                f"and {driving.latent_size}"
+            )
+        generators = item_generators(seed, batch)
+        source_latents = source_reference.sample_latents(generators, self.scaling_factor)
+        driving_latents = driving.sample_latents(generators, self.scaling_factor)
+        noise = draw_normal(generators, (4, *driving.latent_size)).to(self.device)
+        blended = BlendedSource(source_reference, source.degree, source.embeds)
+        conditioning = self.conditioning(blended, source_latents, driving, driving_latents, guided)
+        return conditioning, generators, noise
+
     # -- sampling ---------------------------------------------------------------------------------
     def sample(
         self,
@@ -164,23 +218,12 @@ class FaceAnonPipeline:
         if not 0 <= float(denoise) <= 1:
             raise FaceAnonError(f"denoise must be in 0..1, got {denoise}")
         batch = driving.batch
-        source_reference = source.reference.expand(batch, "source")
-        if source_reference.latent_size != driving.latent_size:
-            raise FaceAnonError(
-                f"source and driving images must have the same size, got latents {source_reference.latent_size} "
-                f"and {driving.latent_size}"
-            )
         if init_latents is not None and tuple(init_latents.shape) != (batch, 4, *driving.latent_size):
             raise FaceAnonError(
                 f"latent: expected shape {(batch, 4, *driving.latent_size)} to match the driving images, "
                 f"got {tuple(init_latents.shape)}"
             )
-        generators = item_generators(seed, batch)
-        source_latents = source_reference.sample_latents(generators, self.scaling_factor)
-        driving_latents = driving.sample_latents(generators, self.scaling_factor)
-        noise = draw_normal(generators, (4, *driving.latent_size)).to(self.device)
-        blended = BlendedSource(source_reference, source.degree, source.embeds)
-        conditioning = self.conditioning(blended, source_latents, driving, driving_latents, guided=guidance != 1)
+        conditioning, generators, noise = self.prepare(source, driving, seed, guided=guidance != 1)
         self.placement.load(self.models.unet)
         return self.denoiser(
             conditioning,
@@ -194,18 +237,6 @@ class FaceAnonPipeline:
             mask=mask,
             callback=callback,
         )
-
-    @torch.no_grad()
-    def decode(self, latents: torch.Tensor) -> torch.Tensor:
-        """Scaled latents -> [B, 3, H, W] float32 images in 0..1."""
-        vae = self.models.vae
-        self.placement.load(vae)
-        images = vae.decode((latents / self.scaling_factor).to(self.device, vae.dtype), return_dict=False)[0]
-        if not torch.isfinite(images).all() and vae.dtype != torch.float32:
-            warnings.warn("Non-finite VAE output in half precision; decoding again in fp32.")
-            images = vae.float().decode((latents / self.scaling_factor).to(self.device), return_dict=False)[0]
-            vae.to(self.dtype)
-        return (images.float() / 2 + 0.5).clamp(0, 1)
 
     # -- one call ---------------------------------------------------------------------------------
     def __call__(

@@ -58,16 +58,3 @@ def encode_posterior(vae: AutoencoderKL, images: torch.Tensor) -> tuple[torch.Te
     """[B, 3, H, W] in 0..1 -> the posterior's unscaled mean and std."""
     posterior = vae.encode((images * 2 - 1).to(vae.device, vae.dtype)).latent_dist
     return posterior.mean.float(), posterior.std.float()
-
-
-def encode_reference(
-    vae: AutoencoderKL, image_encoder: CLIPVisionModel, images: torch.Tensor, embeds: torch.Tensor | None = None
-) -> Reference:
-    """Encode a batch of [B, 3, H, W] images; ``embeds`` replaces the CLIP pass when given."""
-    height, width = images.shape[-2:]
-    if height % 8 or width % 8:
-        raise FaceAnonError(f"image size must be a multiple of 8, got {width}x{height}")
-    mean, std = encode_posterior(vae, images)
-    if embeds is None:
-        embeds = encode_clip(image_encoder, images)
-    return Reference(mean, std, embeds.float().to(mean.device))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -74,7 +75,10 @@ class Denoiser:
         self.unet = unet
         self.bank = bank
 
-    def predict(self, sample: torch.Tensor, t, conditioning: Conditioning, guidance: float) -> torch.Tensor:
+    def predict_branches(
+        self, sample: torch.Tensor, t, conditioning: Conditioning
+    ) -> tuple[Optional[torch.Tensor], torch.Tensor]:
+        """Float32 v of the unconditional branch (None without guidance) and of the conditional branch."""
         rows = torch.cat([sample, sample]) if conditioning.guided else sample
         dtype = self.unet.dtype
         context = conditioning.context.to(sample.device, dtype)
@@ -86,10 +90,23 @@ class Denoiser:
             self.bank.upcast = True
             v = self.unet(rows.to(dtype), t, encoder_hidden_states=context, return_dict=False)[0]
         v = v.float()
-        if conditioning.guided:
-            unconditional, conditional = v.chunk(2)
-            v = unconditional + guidance * (conditional - unconditional)
-        return v
+        return tuple(v.chunk(2)) if conditioning.guided else (None, v)
+
+    def predict(self, sample: torch.Tensor, t, conditioning: Conditioning, guidance: float) -> torch.Tensor:
+        """Guided v: u + w (c - u)."""
+        unconditional, conditional = self.predict_branches(sample, t, conditioning)
+        if unconditional is None:
+            return conditional
+        return unconditional + guidance * (conditional - unconditional)
+
+    @contextmanager
+    def references(self, conditioning: Conditioning):
+        """Make the conditioning's states visible to the UNet's attention for the duration."""
+        self.bank.load(conditioning.source_states, conditioning.driving_states)
+        try:
+            yield self
+        finally:
+            self.bank.clear()
 
     @torch.no_grad()
     def __call__(
@@ -114,8 +131,7 @@ class Denoiser:
             raise FaceAnonError("denoise < 1 and noise masks need input latents")
         if init_latents is not None and strength <= 0:
             return init_latents.float().clone()
-        self.bank.load(conditioning.source_states, conditioning.driving_states)
-        try:
+        with self.references(conditioning):
             device = noise.device
             timesteps = schedule(scheduler, steps, strength, device)
             if init_latents is None:
@@ -137,5 +153,3 @@ class Denoiser:
                 if callback is not None:
                     callback(i + 1, len(timesteps), x0)
             return x.float()
-        finally:
-            self.bank.clear()

@@ -192,7 +192,7 @@ def test_non_finite_half_precision_output_is_recovered_by_upcasting(pipeline, fa
         (dict(guidance=0.5), "guidance"),
         (dict(scheduler="magic"), "scheduler"),
         (dict(seed=-1), "seed"),
-        (dict(width=60), "multiple of 8"),
+        (dict(width=60), "multiples of 8"),
     ],
 )
 def test_bad_arguments_name_the_input(pipeline, face_a, kwargs, message):

@@ -17,7 +17,8 @@ from pathlib import Path
 from ..errors import ModelFileError
 
 MODELS_DIR_ENV = "FACEANON_MODELS"
-HUB_ENDPOINT = "https://huggingface.co"
+PUBLIC_HUB = "https://huggingface.co"
+HUB_ENDPOINT = os.environ.get("HF_ENDPOINT") or PUBLIC_HUB  # the Hugging Face mirror actually used
 CONNECT_TIMEOUT_S = 1.0
 READ_TIMEOUT_S = 30.0
 
@@ -31,7 +32,7 @@ class ModelFile:
     hub_repo: str
     url: str
 
-    def hub_url(self, endpoint: str = HUB_ENDPOINT) -> str:
+    def hub_url(self, endpoint: str = PUBLIC_HUB) -> str:
         return f"{endpoint.rstrip('/')}/{self.hub_repo}/resolve/main/{self.file_name}"
 
 
@@ -110,19 +111,20 @@ def download_model_file(
     *,
     progress: bool = True,
     timeout: float = CONNECT_TIMEOUT_S,
-    hub_endpoint: str = HUB_ENDPOINT,
+    hub_endpoint: str | None = None,
 ) -> Path:
     """Download the file of `role` into `dest_dir` (default: its folder in the default models dir).
 
-    Tries the Hugging Face mirror, then the OpenCV Zoo URL. A source whose server does not answer
-    within `timeout` seconds is skipped, so an offline machine fails at once.
+    Tries the Hugging Face repo (on `hub_endpoint`, default $HF_ENDPOINT or huggingface.co), then the
+    OpenCV Zoo URL. A source whose server does not answer within `timeout` seconds is skipped, so an
+    offline machine fails at once.
     """
     spec = _model_file(role)
+    hub_endpoint = hub_endpoint or HUB_ENDPOINT
     folder = Path(dest_dir).expanduser() if dest_dir is not None else model_dir(role)
     target = folder / spec.file_name
     if target.is_file():
         return target
-    folder.mkdir(parents=True, exist_ok=True)
     failures = []
     for source, fetch in (
         (spec.hub_url(hub_endpoint), lambda: _fetch_from_hub(spec, folder, progress, hub_endpoint)),
@@ -130,6 +132,7 @@ def download_model_file(
     ):
         try:
             _check_reachable(source, timeout)
+            folder.mkdir(parents=True, exist_ok=True)
             fetch()
             if target.is_file() and target.stat().st_size > 0:
                 return target
