@@ -134,7 +134,7 @@ def main():
     print(f"built UNet + ReferenceNet in {time.perf_counter() - start:.1f} s, params {sum(p.numel() for p in unet.parameters()):,}")
     for size in args.sizes:
         ref_time, results, diff = unet_step_comparison(unet, referencenet, size, args.repeats, device, dtype)
-        (a_first, a_step, _), (b_first, b_step, _) = results["a_concat"], results["b_ours"]
+        (_, a_step, _), (b_first, b_step, _) = results["a_concat"], results["b_ours"]
         print(f"[{size}x{size}] ReferenceNet pass (batch 2, early exit): {ref_time:.2f} s")
         print(f"[{size}x{size}] UNet step batch 2: (a) concat {a_step:.2f} s | (b) ours {b_step:.2f} s "
               f"(first step incl. reference projections {b_first:.2f} s) | speed-up {a_step / b_step:.2f}x | max|diff| {diff:.2e}")

@@ -110,7 +110,7 @@ class FaceAnonPipeline:
         self.placement.load(vae)
         images = vae.decode(latents.to(self.device, vae.dtype), return_dict=False)[0]
         if not torch.isfinite(images).all() and vae.dtype != torch.float32:
-            warnings.warn("Non-finite VAE output in half precision; decoding again in fp32.")
+            warnings.warn("Non-finite VAE output in half precision; decoding again in fp32.", stacklevel=2)
             images = vae.float().decode(latents.to(self.device, torch.float32), return_dict=False)[0]
             vae.to(self.dtype)
         return images
@@ -265,7 +265,7 @@ class FaceAnonPipeline:
         driving_reference = self.encode(driving, width, height, "driving")
         if degree > 0:
             if source is not None:
-                warnings.warn("degree > 0 anonymizes the driving image itself; the source image is ignored.")
+                warnings.warn("degree > 0 anonymizes the driving image itself; the source image is ignored.", stacklevel=2)
             source_reference = driving_reference
         elif source is None:
             raise FaceAnonError("source: required when degree is 0 (face swap); pass the face to put on the driving image")

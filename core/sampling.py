@@ -86,7 +86,7 @@ class Denoiser:
         if not torch.isfinite(v).all():
             if self.bank.upcast:
                 raise FaceAnonError("The UNet produced non-finite values even with fp32 attention; use fp32.")
-            warnings.warn("Non-finite UNet output in half precision; recomputing with fp32 attention.")
+            warnings.warn("Non-finite UNet output in half precision; recomputing with fp32 attention.", stacklevel=2)
             self.bank.upcast = True
             v = self.unet(rows.to(dtype), t, encoder_hidden_states=context, return_dict=False)[0]
         v = v.float()

@@ -71,7 +71,7 @@ def vae_posterior(vae, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
         moments = model.quant_conv(model.encoder(pixels)).float()
         mean, logvar = moments.chunk(2, dim=1)
         return mean, torch.exp(0.5 * logvar.clamp(-30.0, 20.0))
-    warnings.warn("vae: this VAE has no Gaussian posterior (e.g. TAESD); its encoding is used without noise.")
+    warnings.warn("vae: this VAE has no Gaussian posterior (e.g. TAESD); its encoding is used without noise.", stacklevel=2)
     mean = vae.encode(images.permute(0, 2, 3, 1).cpu()).float()
     return mean, torch.zeros_like(mean)
 

@@ -43,7 +43,7 @@ def test_every_node_is_declared_for_comfyui():
         assert len(cls.DESCRIPTION) > 40 and callable(getattr(cls(), cls.FUNCTION))
         assert len(cls.RETURN_TYPES) == len(cls.RETURN_NAMES) == len(cls.OUTPUT_TOOLTIPS)
         for section in cls.INPUT_TYPES().values():
-            for name, (kind, *options) in section.items():
+            for name, (_, *options) in section.items():
                 assert options and options[0].get("tooltip"), f"{node_id}.{name} has no tooltip"
 
 

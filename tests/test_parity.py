@@ -13,7 +13,6 @@ import torch
 from conftest import GOLDEN, golden_image
 
 from faceanon.core import pipeline as pipeline_module
-from faceanon.core.images import to_image_batch
 from faceanon.core.randomness import draw_normal, item_generators
 
 ATOL = 1e-4

@@ -1,6 +1,5 @@
 """Behaviour of FaceAnonPipeline on the tiny model: modes, batching, randomness, schedulers, precision."""
 
-import warnings
 
 import numpy as np
 import pytest

@@ -63,7 +63,11 @@ def refine_landmarks(
         current, roll = found, face_roll(found)
         if change < tolerance_deg:
             break
-    votes = [current] + [v for v in (detect_turned(roll + np.radians(d)) for d in _SPREAD_DEG) if v is not None]
+    votes = [current]
+    for spread in np.radians(_SPREAD_DEG):
+        found = detect_turned(roll + spread)
+        if found is not None:
+            votes.append(found)
     return np.mean(votes, axis=0).astype(np.float32)
 
 

@@ -11,7 +11,10 @@ import numpy as np
 from .framing import canonical_landmarks
 
 
-def face_ellipse(framing: str = "whole_face", size: int = 512) -> tuple[tuple[float, float], tuple[float, float]]:
+Ellipse = tuple[tuple[float, float], tuple[float, float]]
+
+
+def face_ellipse(framing: str = "whole_face", size: int = 512) -> Ellipse:
     """Centre (x, y) and semi-axes (rx, ry), in crop pixels, of an ellipse from the hairline to just
     below the chin and across both cheeks, derived from where the framing puts the eyes and mouth."""
     points = canonical_landmarks(framing, size)
@@ -46,9 +49,10 @@ def _face_mask(framing: str, size: int, feather: float, grow: float) -> np.ndarr
     if rx <= 0 or ry <= 0:
         raise ValueError(f"grow {grow} shrinks the face ellipse to nothing")
     core = np.zeros((size, size), np.uint8)
-    # Sub-pixel precision: cv2.ellipse takes integers scaled by 2**shift.
-    shift = 4
-    cv2.ellipse(core, (round(cx * 16), round(cy * 16)), (round(rx * 16), round(ry * 16)), 0, 0, 360, 255, -1, cv2.LINE_8, shift)
+    shift = 4  # cv2.ellipse takes fixed-point coordinates: integers scaled by 2**shift
+    centre = (round(cx * 2**shift), round(cy * 2**shift))
+    axes = (round(rx * 2**shift), round(ry * 2**shift))
+    cv2.ellipse(core, centre, axes, 0, 0, 360, 255, cv2.FILLED, cv2.LINE_8, shift)
     feather_px = feather * size
     if feather_px < 0.5:
         mask = core.astype(np.float32) / 255.0

@@ -43,7 +43,9 @@ def paste_faces(
         raise ValueError(f"got {len(crops)} crops for {len(faces)} faces")
     source = as_array(image)
     height, width = source.shape[:2]
-    result = to_float32(source).copy()
+    result = to_float32(source)
+    if result is source:
+        result = result.copy()
     union = np.zeros((height, width), np.float32)
     for aligned, crop in zip(faces, crops):
         if aligned.source_size != (height, width):
@@ -51,7 +53,8 @@ def paste_faces(
                 f"face was aligned on a {aligned.source_size[1]}x{aligned.source_size[0]} image, "
                 f"not this {width}x{height} one"
             )
-        _composite(result, union, aligned, _prepare_crop(aligned, crop, source.shape[2], color_match), feather, grow)
+        prepared = _prepare_crop(aligned, crop, source.shape[2], color_match)
+        _composite(result, union, aligned, prepared, feather, grow)
     output = source.copy()
     touched = union > 0
     output[touched] = to_dtype_of(result[touched], source)
@@ -64,10 +67,9 @@ def _prepare_crop(aligned: AlignedFace, crop: ImageLike, channels: int, color_ma
     """The crop as float32 [0, 1], size x size, with the source's colour channels."""
     pixels = to_float32(as_array(crop))
     if pixels.shape[:2] != (aligned.size, aligned.size):
-        shrinking = pixels.shape[0] > aligned.size
-        pixels = cv2.resize(
-            pixels, (aligned.size, aligned.size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
-        ).reshape(aligned.size, aligned.size, -1)
+        interpolation = cv2.INTER_AREA if pixels.shape[0] > aligned.size else cv2.INTER_CUBIC
+        pixels = cv2.resize(pixels, (aligned.size, aligned.size), interpolation=interpolation)
+        pixels = pixels.reshape(aligned.size, aligned.size, -1)
     rgb = np.repeat(pixels, 3, axis=2) if pixels.shape[2] == 1 else pixels[:, :, :3]
     if color_match:
         original = to_float32(aligned.image)

@@ -44,7 +44,7 @@ def redact_crop(
         mean = pixels.reshape(-1, pixels.shape[2])[weights].mean(axis=0)
         redacted = np.broadcast_to(mean, pixels.shape).copy()
     else:
-        raise FaceAnonError(f"unknown redaction method {method!r}; expected one of {', '.join(REDACTION_METHODS)}")
+        raise _unknown_method(method)
     return redacted.reshape(pixels.shape)
 
 
@@ -67,14 +67,21 @@ def redact_faces(
     other, each cropped from the already-redacted result.
     """
     if method not in REDACTION_METHODS:
-        raise FaceAnonError(f"unknown redaction method {method!r}; expected one of {', '.join(REDACTION_METHODS)}")
+        raise _unknown_method(method)
     result = as_array(image).copy()
     union = np.zeros(result.shape[:2], np.float32)
     for face in faces:
         aligned = align_face(result, face, framing, size)
-        redacted = redact_crop(aligned.image, method, framing=framing, blur_kernel=blur_kernel, pixel_size=pixel_size)
+        redacted = redact_crop(
+            aligned.image, method, framing=framing, blur_kernel=blur_kernel, pixel_size=pixel_size
+        )
         result, weight = paste_faces(result, [aligned], [redacted], feather=feather, grow=grow)
         np.maximum(union, weight, out=union)
     if isinstance(image, np.ndarray) and image.ndim == 2:
         result = result[:, :, 0]
     return result, union
+
+
+def _unknown_method(method: str) -> FaceAnonError:
+    expected = ", ".join(REDACTION_METHODS)
+    return FaceAnonError(f"unknown redaction method {method!r}; expected one of {expected}")

@@ -9,10 +9,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..errors import ModelFileError
 from .face import Face
 from .image_io import ImageLike, as_rgb_uint8
 from .landmark_refinement import refine_landmarks
-from .model_files import resolve_detector_path
+from .model_files import ModelFileMissingError, resolve_detector_path
 from .nms import nms
 
 # YuNet finds faces of roughly 10 to 300 px. Running it with the image's long side at each of these
@@ -45,7 +46,7 @@ class FaceDetector:
     ) -> None:
         path = Path(model_path) if model_path is not None else resolve_detector_path(models_dir)
         if not path.is_file():
-            raise FileNotFoundError(f"YuNet model file not found: {path}")
+            raise ModelFileMissingError(f"YuNet face detector model file not found: {path}")
         if not long_sides:
             raise ValueError("long_sides must name at least one size")
         self.model_path = path
@@ -53,15 +54,17 @@ class FaceDetector:
         self.nms_threshold = float(nms_threshold)
         self.long_sides = tuple(int(s) for s in long_sides)
         self.refine_landmarks = bool(refine_landmarks)
-        self._net = cv2.FaceDetectorYN.create(
-            str(path), "", (320, 320), self.score_threshold, self.nms_threshold, int(top_k)
-        )
+        try:
+            self._net = cv2.FaceDetectorYN.create(
+                str(path), "", (320, 320), self.score_threshold, self.nms_threshold, int(top_k)
+            )
+        except cv2.error as error:
+            raise ModelFileError(f"could not load the YuNet face detector from {path}: {error}") from None
 
     def detect(self, image: ImageLike) -> list[Face]:
-        rgb = as_rgb_uint8(image)
-        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-        rows = [self._detect_at(bgr, scale) for scale in self._scales(bgr.shape[:2])]
-        found = np.concatenate(rows, axis=0) if rows else np.zeros((0, 15), np.float32)
+        """Faces in an RGB image (HxWx3 uint8 or float in [0, 1], or PIL), best score first."""
+        bgr = np.ascontiguousarray(as_rgb_uint8(image)[:, :, ::-1])
+        found = np.concatenate([self._detect_at(bgr, scale) for scale in self._scales(bgr.shape[:2])])
         if not len(found):
             return []
         boxes = np.column_stack([found[:, :2], found[:, :2] + found[:, 2:4]])
