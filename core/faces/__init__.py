@@ -34,6 +34,7 @@ from .paste import paste_faces
 from .redaction import REDACTION_METHODS, redact_crop, redact_faces
 from .selection import FACE_ORDERS, parse_face_indices, select_faces
 from .static_faces import StaticFaces, landmarks_from_box
+from .warp import warp_affine
 from .yunet import FaceDetector
 
 __all__ = [
@@ -76,5 +77,6 @@ __all__ = [
     "select_faces",
     "transform_points",
     "umeyama",
+    "warp_affine",
     "whole_face_matrix",
 ]

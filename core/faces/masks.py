@@ -8,6 +8,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from ..errors import FaceAnonError
 from .framing import canonical_landmarks
 
 
@@ -43,11 +44,11 @@ def face_mask(
 @lru_cache(maxsize=16)
 def _face_mask(framing: str, size: int, feather: float, grow: float) -> np.ndarray:
     if feather < 0:
-        raise ValueError(f"feather must be >= 0, got {feather}")
+        raise FaceAnonError(f"feather must be >= 0, got {feather}")
     (cx, cy), (rx, ry) = face_ellipse(framing, size)
     rx, ry = rx + grow * size, ry + grow * size
     if rx <= 0 or ry <= 0:
-        raise ValueError(f"grow {grow} shrinks the face ellipse to nothing")
+        raise FaceAnonError(f"grow {grow} shrinks the face ellipse to nothing")
     core = np.zeros((size, size), np.uint8)
     shift = 4  # cv2.ellipse takes fixed-point coordinates: integers scaled by 2**shift
     centre = (round(cx * 2**shift), round(cy * 2**shift))

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from ..errors import FaceAnonError
 from .alignment import AlignedFace
 from .color_match import match_color
 from .framing import transform_points
@@ -40,7 +41,7 @@ def paste_faces(
     (see `face_mask`); `color_match` matches each crop's Lab mean and spread to the original face.
     """
     if len(faces) != len(crops):
-        raise ValueError(f"got {len(crops)} crops for {len(faces)} faces")
+        raise FaceAnonError(f"got {len(crops)} crops for {len(faces)} faces")
     source = as_array(image)
     height, width = source.shape[:2]
     result = to_float32(source)
@@ -49,7 +50,7 @@ def paste_faces(
     union = np.zeros((height, width), np.float32)
     for aligned, crop in zip(faces, crops):
         if aligned.source_size != (height, width):
-            raise ValueError(
+            raise FaceAnonError(
                 f"face was aligned on a {aligned.source_size[1]}x{aligned.source_size[0]} image, "
                 f"not this {width}x{height} one"
             )
