@@ -5,13 +5,21 @@ Works as a plain Python library; nothing here imports ComfyUI.
 
 from .blending import NullStateCache, push_past_null, scale_source_embeds
 from .errors import FaceAnonError, ModelFileError
+from .faces import Face, FaceDetector, StaticFaces, redact_faces
 from .loading import FaceAnonModels, load_models
+from .photos import Compositing, FaceSelection
 from .pipeline import BlendedSource, FaceAnonPipeline
 from .reference import Reference
 from .schedulers import SCHEDULER_NAMES
 
 __all__ = [
     "BlendedSource",
+    "Compositing",
+    "Face",
+    "FaceDetector",
+    "FaceSelection",
+    "StaticFaces",
+    "redact_faces",
     "FaceAnonError",
     "FaceAnonModels",
     "FaceAnonPipeline",

@@ -21,6 +21,7 @@ from .reference_bank import ReferenceBank
 from .reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet
 from .sampling import Conditioning, Denoiser, ProgressCallback
 from .schedulers import make_scheduler
+from .photos import Compositing, FaceSelection, process_photos
 
 DEFAULT_DEGREE = 1.25
 DEFAULT_GUIDANCE = 4.0
@@ -275,3 +276,65 @@ class FaceAnonPipeline:
             self.blend(source_reference, degree), driving_reference, seed, steps, guidance, scheduler, callback=callback
         )
         return to_hwc_numpy(self.decode(latents))
+
+    # -- faces in the wild ------------------------------------------------------------------------
+    def anonymize_faces(
+        self,
+        image,
+        detector=None,
+        degree: float = DEFAULT_DEGREE,
+        guidance: float = DEFAULT_GUIDANCE,
+        steps: int = DEFAULT_STEPS,
+        seed: int = 0,
+        scheduler: str = DEFAULT_SCHEDULER,
+        framing: str = "whole_face",
+        selection: Optional[FaceSelection] = None,
+        compositing: Optional[Compositing] = None,
+        mask: Optional[np.ndarray] = None,
+        batch_size: int = 8,
+        callback: Optional[ProgressCallback] = None,
+    ):
+        """Anonymize every selected face of a photo at its own resolution.
+
+        ``image`` is a PIL image or an HxWx3 array (uint8, or float in 0..1); ``detector`` defaults to
+        YuNet (``faces.FaceDetector``); ``mask`` (HxW) limits processing to faces centred inside it.
+        Returns ``(image, mask, faces)``: the photo as an array of the input's dtype, an HxW float32 mask
+        of the replaced regions, and the processed ``Face`` records. Face i uses seed + i.
+        """
+        degree = check_degree(degree)
+        if degree == 0:
+            raise FaceAnonError("degree: anonymization needs degree > 0 (1.25 recommended); use swap_faces to swap")
+        return self._faces_in_photo(image, None, detector, degree, guidance, steps, seed, scheduler, framing,
+                                    selection, compositing, mask, batch_size, callback)
+
+    def swap_faces(
+        self,
+        source,
+        image,
+        detector=None,
+        guidance: float = DEFAULT_GUIDANCE,
+        steps: int = DEFAULT_STEPS,
+        seed: int = 0,
+        scheduler: str = DEFAULT_SCHEDULER,
+        framing: str = "whole_face",
+        selection: Optional[FaceSelection] = None,
+        compositing: Optional[Compositing] = None,
+        mask: Optional[np.ndarray] = None,
+        batch_size: int = 8,
+        callback: Optional[ProgressCallback] = None,
+    ):
+        """Put the largest face of ``source`` onto every selected face of ``image``; see anonymize_faces."""
+        return self._faces_in_photo(image, source, detector, 0.0, guidance, steps, seed, scheduler, framing,
+                                    selection, compositing, mask, batch_size, callback)
+
+    def _faces_in_photo(self, image, source, detector, degree, guidance, steps, seed, scheduler, framing,
+                        selection, compositing, mask, batch_size, callback):
+        from .faces import FaceDetector
+
+        result = process_photos(
+            self, [image], detector or FaceDetector(), degree=degree, source=source, guidance=guidance,
+            steps=steps, seed=seed, scheduler=scheduler, framing=framing, selection=selection,
+            compositing=compositing, masks=[mask], batch_size=batch_size, callback=callback,
+        )[0]
+        return result.image, result.mask, [aligned.face for aligned in result.faces]
+
