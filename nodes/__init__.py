@@ -1,8 +1,11 @@
 """ComfyUI adapters for FaceAnon. Nothing here downloads or loads weights at import time."""
 
 from .custom_sampler import FaceAnonSamplerCustom
+from .detector_loader import FaceAnonDetectorLoader
+from .face_nodes import FaceAnonDetectFaces, FaceAnonPasteFaces
 from .loader import FaceAnonModelLoader
 from .one_click import FaceAnonAnonymize, FaceAnonSwap
+from .photo_nodes import FaceAnonAnonymizeFacesInImage, FaceAnonSwapFaceInImage
 from .paths import register_model_folder
 from .reference_nodes import FaceAnonBlend, FaceAnonEncodeReference
 from .sampler import FaceAnonSampler
@@ -15,6 +18,11 @@ NODE_CLASS_MAPPINGS = {
     "FaceAnonSamplerCustom": FaceAnonSamplerCustom,
     "FaceAnonAnonymize": FaceAnonAnonymize,
     "FaceAnonSwap": FaceAnonSwap,
+    "FaceAnonDetectorLoader": FaceAnonDetectorLoader,
+    "FaceAnonDetectFaces": FaceAnonDetectFaces,
+    "FaceAnonPasteFaces": FaceAnonPasteFaces,
+    "FaceAnonAnonymizeFacesInImage": FaceAnonAnonymizeFacesInImage,
+    "FaceAnonSwapFaceInImage": FaceAnonSwapFaceInImage,
 }
 
 NODE_DISPLAY_NAME_MAPPINGS = {
@@ -25,6 +33,11 @@ NODE_DISPLAY_NAME_MAPPINGS = {
     "FaceAnonSamplerCustom": "FaceAnon Sampler (Custom)",
     "FaceAnonAnonymize": "FaceAnon Anonymize Faces (aligned)",
     "FaceAnonSwap": "FaceAnon Swap Face (aligned)",
+    "FaceAnonDetectorLoader": "FaceAnon Load Face Detector",
+    "FaceAnonDetectFaces": "FaceAnon Detect Faces",
+    "FaceAnonPasteFaces": "FaceAnon Paste Faces",
+    "FaceAnonAnonymizeFacesInImage": "FaceAnon Anonymize Faces in Image",
+    "FaceAnonSwapFaceInImage": "FaceAnon Swap Face in Image",
 }
 
 __all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "register_model_folder"]

@@ -42,3 +42,24 @@ SCHEDULER = (list(SCHEDULER_NAMES), {"default": "ddpm", "tooltip": "Sampler. ddp
 SIZE = {"default": DEFAULT_SIZE, "min": 64, "max": 2048, "step": 8}
 WIDTH = ("INT", {**SIZE, "tooltip": "Width the face is processed at (the model was trained at 512)."})
 HEIGHT = ("INT", {**SIZE, "tooltip": "Height the face is processed at (the model was trained at 512)."})
+
+DETECTOR = ("FACEANON_DETECTOR", {"tooltip": "The face detector from FaceAnon Load Face Detector."})
+FRAMING = (
+    ["whole_face", "ffhq"],
+    {"default": "whole_face", "tooltip": "Crop framing: whole_face is the official in-the-wild framing (face plus "
+     "some forehead and hair); ffhq is the eye/mouth alignment of the training images."},
+)
+MIN_SIZE = ("INT", {"default": 0, "min": 0, "max": 8192, "tooltip": "Ignore faces whose box is smaller than this many pixels."})
+MAX_FACES = ("INT", {"default": 0, "min": 0, "max": 1000, "tooltip": "Process at most this many faces per image (0 = all)."})
+ORDER = (
+    ["largest", "left_to_right", "right_to_left", "top_to_bottom"],
+    {"default": "largest", "tooltip": "Face order, used by max_faces and indices."},
+)
+INDICES = ("STRING", {"default": "", "tooltip": "Only these faces, by position in the order above, e.g. '0,2'. Empty = all."})
+SELECTION_MASK = ("MASK", {"tooltip": "Optional: only faces whose box centre lies inside this mask are processed."})
+FEATHER = ("FLOAT", {"default": 0.06, "min": 0.0, "max": 0.5, "step": 0.01,
+                     "tooltip": "Soft edge of the pasted face, as a fraction of the crop side."})
+GROW = ("FLOAT", {"default": 0.0, "min": -0.3, "max": 0.3, "step": 0.01,
+                  "tooltip": "Grow (positive) or shrink (negative) the pasted face region, as a fraction of the crop side."})
+COLOR_MATCH = ("BOOLEAN", {"default": False, "tooltip": "Match the new face's colour and brightness to the original skin."})
+BATCH_SIZE = ("INT", {"default": 4, "min": 1, "max": 64, "tooltip": "Faces per UNet call (more is faster on a big GPU)."})

@@ -1,0 +1,76 @@
+"""Detect faces (crops + info + mask) and paste edited crops back, for chaining with any image node."""
+
+from __future__ import annotations
+
+from ..core.photos import FaceSelection, find_faces
+from .conversions import check_image
+from .face_info import FaceInfo, image_list, mask_list
+from .inputs import COLOR_MATCH, DETECTOR, FEATHER, FRAMING, GROW, INDICES, MAX_FACES, MIN_SIZE, ORDER, SELECTION_MASK
+
+SELECTION_INPUTS = {"framing": FRAMING, "min_size": MIN_SIZE, "max_faces": MAX_FACES, "order": ORDER, "indices": INDICES}
+
+
+def detect(detector, image, framing, min_size, max_faces, order, indices, mask=None) -> tuple[list, FaceInfo]:
+    images = image_list(check_image(image, "image"))
+    selection = FaceSelection(min_size=min_size, max_faces=max_faces, order=order, indices=indices.strip() or None)
+    return images, FaceInfo(find_faces(images, detector, selection, framing, mask_list(mask, len(images))))
+
+
+class FaceAnonDetectFaces:
+    DESCRIPTION = (
+        "Finds the faces of every image, aligns each to a 512x512 crop and outputs the crops as one IMAGE "
+        "batch, the face info needed to paste them back, a MASK of the face regions and the count. Edit the "
+        "crops with any nodes (upscale, restore, inpaint, FaceAnon) and put them back with FaceAnon Paste Faces."
+    )
+    CATEGORY = "FaceAnon"
+    FUNCTION = "detect"
+    RETURN_TYPES = ("IMAGE", "FACEANON_FACES", "MASK", "INT")
+    RETURN_NAMES = ("crops", "faces", "mask", "count")
+    OUTPUT_TOOLTIPS = (
+        "Aligned 512x512 face crops, all images' faces in order (one black crop when none is found).",
+        "Where each crop came from, for FaceAnon Paste Faces.",
+        "The region each face would be pasted into, per image.",
+        "Number of faces found.",
+    )
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {"detector": DETECTOR, "image": ("IMAGE", {"tooltip": "Photos or video frames."}), **SELECTION_INPUTS},
+            "optional": {"mask": SELECTION_MASK},
+        }
+
+    def detect(self, detector, image, framing, min_size, max_faces, order, indices, mask=None):
+        images, info = detect(detector, image, framing, min_size, max_faces, order, indices, mask)
+        return info.crops(), info, info.regions(images), info.count
+
+
+class FaceAnonPasteFaces:
+    DESCRIPTION = (
+        "Pastes edited face crops back into the images they came from, through a feathered face mask. "
+        "Pixels outside the masks stay exactly as they were; overlapping faces are composited in order."
+    )
+    CATEGORY = "FaceAnon"
+    FUNCTION = "paste"
+    RETURN_TYPES = ("IMAGE", "MASK")
+    RETURN_NAMES = ("image", "mask")
+    OUTPUT_TOOLTIPS = ("The images with the crops blended in.", "Where pixels were replaced (soft edges).")
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "image": ("IMAGE", {"tooltip": "The images the faces were detected in."}),
+                "crops": ("IMAGE", {"tooltip": "One crop per face, in the order of FaceAnon Detect Faces (any size; resized to 512)."}),
+                "faces": ("FACEANON_FACES", {"tooltip": "The face info from FaceAnon Detect Faces."}),
+                "feather": FEATHER,
+                "grow": GROW,
+                "color_match": COLOR_MATCH,
+            }
+        }
+
+    def paste(self, image, crops, faces, feather, grow, color_match):
+        images = image_list(check_image(image, "image"))
+        crops = [c.cpu().float().numpy() for c in check_image(crops, "crops")] if faces.count else []
+        return faces.paste(images, crops, feather, grow, color_match)
+

@@ -1,0 +1,112 @@
+"""In-the-wild nodes without ComfyUI: detector loading, detect/paste, anonymize and swap in photos."""
+
+import dataclasses
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from faceanon.core import FaceAnonError, ModelFileError
+from faceanon.core.faces import model_files
+from faceanon.core.photos import Compositing, FaceSelection, process_photos
+from faceanon.nodes.detector_loader import FaceAnonDetectorLoader
+from faceanon.nodes.face_nodes import FaceAnonDetectFaces, FaceAnonPasteFaces
+from faceanon.nodes.photo_nodes import FaceAnonAnonymizeFacesInImage, FaceAnonSwapFaceInImage
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+YUNET = SHARED / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
+PHOTO = SHARED / "faces" / "ageitgey__examples_two_people.jpg"
+pytestmark = pytest.mark.skipif(not (YUNET.is_file() and PHOTO.is_file()), reason=f"needs {YUNET} and {PHOTO}")
+SELECT = dict(framing="whole_face", min_size=0, max_faces=0, order="left_to_right", indices="")
+PASTE = dict(feather=0.06, grow=0.0, color_match=False)
+CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens there: connections are refused at once
+FAST = dict(seed=2, steps=1, guidance=1.0, scheduler="ddpm")
+
+
+@pytest.fixture
+def models_root(tmp_path, monkeypatch):
+    (tmp_path / "detectors").mkdir()
+    shutil.copy(YUNET, tmp_path / "detectors" / YUNET.name)
+    monkeypatch.setenv("FACEANON_MODELS", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def detector(models_root):
+    return FaceAnonDetectorLoader().load(0.9, False)[0]
+
+
+@pytest.fixture(scope="module")
+def photo():
+    image = Image.open(PHOTO).convert("RGB")
+    image.thumbnail((640, 640))
+    return torch.from_numpy(np.asarray(image).astype(np.float32) / 255)[None]
+
+
+def test_detector_loader_missing_file_says_where_to_put_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEANON_MODELS", str(tmp_path))
+    with pytest.raises(ModelFileError, match="face_detection_yunet_2023mar.onnx") as error:
+        FaceAnonDetectorLoader().load(0.9, False)
+    assert str(tmp_path / "detectors") in str(error.value)
+
+
+def test_detector_download_offline_fails_fast(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEANON_MODELS", str(tmp_path))
+    closed = dataclasses.replace(model_files.MODEL_FILES["detector"], url=f"{CLOSED_PORT}/yunet.onnx")
+    monkeypatch.setitem(model_files.MODEL_FILES, "detector", closed)
+    monkeypatch.setattr(model_files, "HUB_ENDPOINT", CLOSED_PORT)
+    monkeypatch.setenv("HF_ENDPOINT", CLOSED_PORT)
+    start = time.monotonic()
+    with pytest.raises(ModelFileError, match="face_detection_yunet"):
+        FaceAnonDetectorLoader().load(0.9, True)
+    assert time.monotonic() - start < 3
+
+
+def test_detect_then_paste_unchanged_crops_touches_only_the_faces(detector, photo):
+    crops, faces, mask, count = FaceAnonDetectFaces().detect(detector, photo, **SELECT)
+    assert count == 2 and crops.shape == (2, 512, 512, 3) and mask.shape == photo.shape[:3]
+    assert 0 < mask.max() <= 1 and (mask == 0).float().mean() > 0.5
+    image, pasted_mask = FaceAnonPasteFaces().paste(photo, crops, faces, **PASTE)
+    assert torch.equal(image[pasted_mask == 0], photo[pasted_mask == 0])
+    assert (image - photo).abs().max() < 0.25  # a resampling round trip, not a new face
+
+
+def test_paste_checks_the_crop_count(detector, photo):
+    crops, faces, _, _ = FaceAnonDetectFaces().detect(detector, photo, **SELECT)
+    with pytest.raises(FaceAnonError, match="crops: got 1 crops for 2 faces"):
+        FaceAnonPasteFaces().paste(photo, crops[:1], faces, **PASTE)
+
+
+def test_anonymize_in_image_processes_the_whole_batch(pipeline, detector, photo):
+    batch = torch.cat([photo, photo.flip(2)])
+    image, mask, count, face_crops, faces = FaceAnonAnonymizeFacesInImage().anonymize(
+        pipeline, detector, batch, 1.25, **FAST, **SELECT, **PASTE, batch_size=3
+    )
+    assert count == 4 and image.shape == batch.shape and mask.shape == batch.shape[:3]
+    assert face_crops.shape == (4, 512, 512, 3)
+    assert torch.equal(image[mask == 0], batch[mask == 0])
+    expected = process_photos(pipeline, [batch[0].numpy()], detector, degree=1.25, guidance=1.0, steps=1, seed=2,
+                              scheduler="ddpm", selection=FaceSelection(order="left_to_right"), compositing=Compositing())
+    np.testing.assert_allclose(image[0].numpy(), expected[0].image, atol=1e-4)  # batches of 3 vs 8
+
+
+def test_image_without_faces_passes_through(pipeline, detector):
+    blank = torch.full((1, 128, 128, 3), 0.5)
+    image, mask, count, _, _ = FaceAnonAnonymizeFacesInImage().anonymize(
+        pipeline, detector, blank, 1.25, **FAST, **SELECT, **PASTE, batch_size=4
+    )
+    assert count == 0 and torch.equal(image, blank) and not mask.any()
+
+
+def test_swap_in_image(pipeline, detector, photo):
+    source = photo[:, :, : photo.shape[2] // 2]
+    image, mask, count, _, _ = FaceAnonSwapFaceInImage().swap(pipeline, detector, source, photo, **FAST, **SELECT,
+                                                              **PASTE, batch_size=4)
+    assert count == 2 and torch.equal(image[mask == 0], photo[mask == 0])
+    with pytest.raises(FaceAnonError, match="no face found"):
+        FaceAnonSwapFaceInImage().swap(pipeline, detector, torch.full((1, 64, 64, 3), 0.5), photo, **FAST, **SELECT,
+                                       **PASTE, batch_size=4)
