@@ -7,7 +7,7 @@ from .blending import NullStateCache, push_past_null, scale_source_embeds
 from .errors import FaceAnonError, ModelFileError
 from .faces import Face, FaceDetector, StaticFaces, redact_faces
 from .loading import FaceAnonModels, load_models
-from .photos import Compositing, FaceSelection
+from .photos import Compositing, FaceSelection, FailClosed
 from .pipeline import BlendedSource, FaceAnonPipeline
 from .reference import Reference
 from .schedulers import SCHEDULER_NAMES
@@ -18,6 +18,7 @@ __all__ = [
     "Face",
     "FaceDetector",
     "FaceSelection",
+    "FailClosed",
     "StaticFaces",
     "redact_faces",
     "FaceAnonError",

@@ -1,11 +1,12 @@
 """Faces in the wild: detect, align, generate every selected face in batched UNet calls, paste back.
 
-Nothing here returns a photo with a selected face left as it was: if generation fails, the whole call
-fails and no image is returned.
+Fail closed: a selected face that cannot be generated (too small, the sampler failed, the output was
+not finite) is redacted instead of being left as it was, or, with ``fail_closed`` off, the call fails.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -13,10 +14,13 @@ import numpy as np
 import torch
 
 from .errors import FaceAnonError
-from .faces import AlignedFace, Detector, align_faces, paste_faces, select_faces
+from .faces import REDACTION_METHODS, AlignedFace, Detector, align_faces, paste_faces, redact_faces, select_faces
 from .faces.image_io import as_array
 
+log = logging.getLogger("faceanon")
+
 FACE_SIZE = 512
+ON_NO_FACE = ("passthrough", "error")
 
 
 @dataclass
@@ -40,10 +44,29 @@ class Compositing:
 
 
 @dataclass
+class FailClosed:
+    """What happens to a face that cannot be generated: redacted with ``method``, or, when disabled, an error.
+
+    Faces whose box is under ``min_face_size`` px are redacted: there is too little of them to generate.
+    """
+
+    enabled: bool = True
+    method: str = "blur"
+    min_face_size: float = 12.0
+
+    def __post_init__(self):
+        if self.method not in REDACTION_METHODS:
+            raise FaceAnonError(f"fallback: expected one of {', '.join(REDACTION_METHODS)}, got {self.method!r}")
+
+
+@dataclass
 class PhotoResult:
     image: np.ndarray  # same dtype and size as the input photo
-    mask: np.ndarray  # HxW float32 in 0..1: where generated pixels were blended in
+    mask: np.ndarray  # HxW float32 in 0..1: where pixels were replaced
     faces: list[AlignedFace] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)  # per face: "generated" or "redacted: <reason>"
+    seeds: list[int] = field(default_factory=list)  # per face
+    crops: list[Optional[np.ndarray]] = field(default_factory=list)  # per face: the generated 512x512 face
 
 
 def find_faces(
@@ -56,7 +79,6 @@ def find_faces(
     """Detected, selected and aligned faces of each image."""
     found = []
     for index, image in enumerate(images):
-        mask = masks[index] if masks is not None else None
         faces = select_faces(
             detector.detect(image),
             min_score=selection.min_score,
@@ -64,10 +86,23 @@ def find_faces(
             max_faces=selection.max_faces,
             order=selection.order,
             indices=selection.indices,
-            mask=mask,
+            mask=masks[index] if masks is not None else None,
         )
         found.append(align_faces(image, faces, framing, FACE_SIZE))
     return found
+
+
+def check_no_face_policy(on_no_face: str) -> str:
+    if on_no_face not in ON_NO_FACE:
+        raise FaceAnonError(f"on_no_face: expected one of {', '.join(ON_NO_FACE)}, got {on_no_face!r}")
+    return on_no_face
+
+
+def no_face(index: int, on_no_face: str) -> None:
+    """Apply the ``on_no_face`` policy to image ``index``, which has no selected face."""
+    if check_no_face_policy(on_no_face) == "error":
+        raise FaceAnonError(f"image {index}: no face found (on_no_face is 'error')")
+    log.warning("FaceAnon: no face found in image %d; it passes through unchanged", index)
 
 
 def largest_face_crop(image: np.ndarray, detector: Detector, framing: str, name: str = "source") -> np.ndarray:
@@ -81,42 +116,54 @@ def largest_face_crop(image: np.ndarray, detector: Detector, framing: str, name:
 def generate_faces(
     pipe,
     crops: Sequence[np.ndarray],
+    seeds: Sequence[int],
     *,
     degree: float,
     source_crop: Optional[np.ndarray] = None,
     guidance: float,
     steps: int,
-    seed: int,
     scheduler: str,
     batch_size: int = 8,
+    fail_closed: bool = False,
     callback: Optional[Callable[[int, int, torch.Tensor], None]] = None,
-) -> list[np.ndarray]:
+) -> list[Optional[np.ndarray]]:
     """Generated 512x512 float32 faces for ``crops``, ``batch_size`` faces per UNet call.
 
-    Face i uses seed + i, so a face's result does not depend on how the faces are batched.
+    Crop i uses ``seeds[i]``, so a face's result does not depend on how faces are batched. With
+    ``fail_closed`` a chunk whose sampling fails, or a face whose output is not finite, gives None.
     """
     if batch_size < 1:
         raise FaceAnonError(f"batch_size must be >= 1, got {batch_size}")
     if degree == 0 and source_crop is None:
         raise FaceAnonError("source: a swap (degree 0) needs a source face")
     source = None if degree > 0 else pipe.blend(pipe.encode(source_crop, FACE_SIZE, FACE_SIZE, "source"), 0.0)
-    chunks = [list(range(start, min(start + batch_size, len(crops)))) for start in range(0, len(crops), batch_size)]
-    generated: list[np.ndarray] = []
-    for number, chunk in enumerate(chunks):
-        driving = pipe.encode([crops[i] for i in chunk], FACE_SIZE, FACE_SIZE, "face")
-        chunk_source = source if source is not None else pipe.blend(driving, degree)
-        chunk_callback = None
-        if callback is not None:
-            def chunk_callback(step, total, x0, offset=number * steps):
-                callback(offset + step, len(chunks) * steps, x0)
-        latents = pipe.sample(
-            chunk_source, driving, seed=seed + chunk[0], steps=steps, guidance=guidance, scheduler=scheduler,
-            callback=chunk_callback,
-        )
-        images = pipe.decode(latents).permute(0, 2, 3, 1).cpu().numpy()
-        if not np.isfinite(images).all():
-            raise FaceAnonError("generation produced non-finite pixels; no image is returned (try fp32)")
-        generated.extend(images)
+    starts = range(0, len(crops), batch_size)
+    generated: list[Optional[np.ndarray]] = []
+    for number, start in enumerate(starts):
+        chunk = range(start, min(start + batch_size, len(crops)))
+
+        def chunk_progress(step, total, x0, offset=number * steps):
+            if callback is not None:
+                callback(offset + step, len(starts) * steps, x0)
+
+        try:
+            driving = pipe.encode([crops[i] for i in chunk], FACE_SIZE, FACE_SIZE, "face")
+            latents = pipe.sample(
+                source if source is not None else pipe.blend(driving, degree), driving, seed=[seeds[i] for i in chunk],
+                steps=steps, guidance=guidance, scheduler=scheduler, callback=chunk_progress,
+            )
+            images = list(pipe.decode(latents).permute(0, 2, 3, 1).cpu().numpy())
+        except (FaceAnonError, RuntimeError) as error:
+            if not fail_closed:
+                raise
+            log.warning("FaceAnon: generating faces %s failed (%s); they will be redacted", list(chunk), error)
+            images = [None] * len(chunk)
+        for image in images:
+            if image is not None and not np.isfinite(image).all():
+                if not fail_closed:
+                    raise FaceAnonError("generation produced non-finite pixels; use fp32 or enable fail_closed")
+                image = None
+            generated.append(image)
     return generated
 
 
@@ -134,38 +181,55 @@ def process_photos(
     framing: str = "whole_face",
     selection: Optional[FaceSelection] = None,
     compositing: Optional[Compositing] = None,
+    fail_closed: Optional[FailClosed] = None,
+    on_no_face: str = "passthrough",
     masks: Optional[Sequence[Optional[np.ndarray]]] = None,
     batch_size: int = 8,
     callback=None,
 ) -> list[PhotoResult]:
-    """Anonymize (degree > 0) or swap ``source`` onto (degree 0) every selected face of every image."""
+    """Anonymize (degree > 0) or swap ``source`` onto (degree 0) every selected face of every image.
+
+    Face j of an image uses seed + j (j in the selection order), whatever the batch or batch size.
+    """
+    check_no_face_policy(on_no_face)
     arrays = [as_array(image) for image in images]
     selection, compositing = selection or FaceSelection(), compositing or Compositing()
+    fail_closed = fail_closed or FailClosed()
     per_image = find_faces(arrays, detector, selection, framing, masks)
-    all_faces = [face for faces in per_image for face in faces]
+    for index, faces in enumerate(per_image):
+        if not faces:
+            no_face(index, on_no_face)
     source_crop = None
     if degree == 0:
         if source is None:
             raise FaceAnonError("source: a swap (degree 0) needs a source image")
         source_crop = largest_face_crop(as_array(source), detector, framing)
+    todo = [(i, j) for i, faces in enumerate(per_image) for j, face in enumerate(faces)
+            if face.face.size >= fail_closed.min_face_size or not fail_closed.enabled]
     generated = generate_faces(
-        pipe,
-        [face.image for face in all_faces],
-        degree=degree,
-        source_crop=source_crop,
-        guidance=guidance,
-        steps=steps,
-        seed=seed,
-        scheduler=scheduler,
-        batch_size=batch_size,
-        callback=callback,
+        pipe, [per_image[i][j].image for i, j in todo], [seed + j for _, j in todo], degree=degree,
+        source_crop=source_crop, guidance=guidance, steps=steps, scheduler=scheduler, batch_size=batch_size,
+        fail_closed=fail_closed.enabled, callback=callback,
     )
-    results, start = [], 0
-    for array, faces in zip(arrays, per_image):
-        crops = generated[start : start + len(faces)]
-        start += len(faces)
-        image, mask = paste_faces(
-            array, faces, crops, feather=compositing.feather, grow=compositing.grow, color_match=compositing.color_match
-        )
-        results.append(PhotoResult(image, mask, faces))
-    return results
+    outputs = dict(zip(todo, generated))
+    return [
+        _composite(array, faces, [outputs.get((i, j)) for j in range(len(faces))], seed, framing, compositing, fail_closed)
+        for i, (array, faces) in enumerate(zip(arrays, per_image))
+    ]
+
+
+def _composite(array, faces, crops, seed, framing, compositing: Compositing, fail_closed: FailClosed) -> PhotoResult:
+    """Paste the generated faces, then redact the ones that have no generated crop."""
+    done = [(face, crop) for face, crop in zip(faces, crops) if crop is not None]
+    image, mask = paste_faces(array, [f for f, _ in done], [c for _, c in done], feather=compositing.feather,
+                              grow=compositing.grow, color_match=compositing.color_match)
+    failed = [face for face, crop in zip(faces, crops) if crop is None]
+    if failed:
+        image, redacted = redact_faces(image, [f.face for f in failed], fail_closed.method, framing)
+        mask = np.maximum(mask, redacted)
+    actions = [
+        "generated" if crop is not None else
+        f"redacted ({'too small' if face.face.size < fail_closed.min_face_size else 'generation failed'})"
+        for face, crop in zip(faces, crops)
+    ]
+    return PhotoResult(image, mask, list(faces), actions, [seed + j for j in range(len(faces))], list(crops))

@@ -21,7 +21,7 @@ from .reference_bank import ReferenceBank
 from .reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet
 from .sampling import Conditioning, Denoiser, ProgressCallback
 from .schedulers import make_scheduler
-from .photos import Compositing, FaceSelection, process_photos
+from .photos import Compositing, FaceSelection, FailClosed, process_photos
 
 DEFAULT_DEGREE = 1.25
 DEFAULT_GUIDANCE = 4.0
@@ -290,6 +290,8 @@ class FaceAnonPipeline:
         framing: str = "whole_face",
         selection: Optional[FaceSelection] = None,
         compositing: Optional[Compositing] = None,
+        fail_closed: Optional[FailClosed] = None,
+        on_no_face: str = "passthrough",
         mask: Optional[np.ndarray] = None,
         batch_size: int = 8,
         callback: Optional[ProgressCallback] = None,
@@ -298,6 +300,8 @@ class FaceAnonPipeline:
 
         ``image`` is a PIL image or an HxWx3 array (uint8, or float in 0..1); ``detector`` defaults to
         YuNet (``faces.FaceDetector``); ``mask`` (HxW) limits processing to faces centred inside it.
+        ``fail_closed`` (on by default) redacts faces that cannot be generated instead of leaving them;
+        ``on_no_face`` "error" raises when no face is found instead of passing the image through.
         Returns ``(image, mask, faces)``: the photo as an array of the input's dtype, an HxW float32 mask
         of the replaced regions, and the processed ``Face`` records. Face i uses seed + i.
         """
@@ -305,7 +309,7 @@ class FaceAnonPipeline:
         if degree == 0:
             raise FaceAnonError("degree: anonymization needs degree > 0 (1.25 recommended); use swap_faces to swap")
         return self._faces_in_photo(image, None, detector, degree, guidance, steps, seed, scheduler, framing,
-                                    selection, compositing, mask, batch_size, callback)
+                                    selection, compositing, fail_closed, on_no_face, mask, batch_size, callback)
 
     def swap_faces(
         self,
@@ -319,22 +323,25 @@ class FaceAnonPipeline:
         framing: str = "whole_face",
         selection: Optional[FaceSelection] = None,
         compositing: Optional[Compositing] = None,
+        fail_closed: Optional[FailClosed] = None,
+        on_no_face: str = "passthrough",
         mask: Optional[np.ndarray] = None,
         batch_size: int = 8,
         callback: Optional[ProgressCallback] = None,
     ):
         """Put the largest face of ``source`` onto every selected face of ``image``; see anonymize_faces."""
         return self._faces_in_photo(image, source, detector, 0.0, guidance, steps, seed, scheduler, framing,
-                                    selection, compositing, mask, batch_size, callback)
+                                    selection, compositing, fail_closed, on_no_face, mask, batch_size, callback)
 
     def _faces_in_photo(self, image, source, detector, degree, guidance, steps, seed, scheduler, framing,
-                        selection, compositing, mask, batch_size, callback):
+                        selection, compositing, fail_closed, on_no_face, mask, batch_size, callback):
         from .faces import FaceDetector
 
         result = process_photos(
             self, [image], detector or FaceDetector(), degree=degree, source=source, guidance=guidance,
             steps=steps, seed=seed, scheduler=scheduler, framing=framing, selection=selection,
-            compositing=compositing, masks=[mask], batch_size=batch_size, callback=callback,
+            compositing=compositing, fail_closed=fail_closed, on_no_face=on_no_face, masks=[mask],
+            batch_size=batch_size, callback=callback,
         )[0]
         return result.image, result.mask, [aligned.face for aligned in result.faces]
 

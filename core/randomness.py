@@ -8,6 +8,8 @@ item i of a batch equals a single run with seed + i. Draws happen on the CPU so 
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 
 from .errors import FaceAnonError
@@ -15,11 +17,15 @@ from .errors import FaceAnonError
 MAX_SEED = 2**63 - 1
 
 
-def item_generators(seed: int, batch: int) -> list[torch.Generator]:
-    seed = int(seed)
-    if not 0 <= seed <= MAX_SEED - batch:
-        raise FaceAnonError(f"seed must be an integer in 0..{MAX_SEED - batch}, got {seed}")
-    return [torch.Generator("cpu").manual_seed(seed + i) for i in range(batch)]
+def item_generators(seed: int | Sequence[int], batch: int) -> list[torch.Generator]:
+    """One generator per item: seed + i, or the given per-item seeds."""
+    seeds = list(seed) if isinstance(seed, (list, tuple)) else [int(seed) + i for i in range(batch)]
+    if len(seeds) != batch:
+        raise FaceAnonError(f"seed: got {len(seeds)} seeds for {batch} images")
+    for value in seeds:
+        if isinstance(value, bool) or int(value) != value or not 0 <= value <= MAX_SEED:
+            raise FaceAnonError(f"seed must be an integer in 0..{MAX_SEED}, got {value}")
+    return [torch.Generator("cpu").manual_seed(int(value)) for value in seeds]
 
 
 def draw_normal(generators: list[torch.Generator], shape: tuple[int, ...]) -> torch.Tensor:

@@ -2,7 +2,7 @@
 
 from .custom_sampler import FaceAnonSamplerCustom
 from .detector_loader import FaceAnonDetectorLoader
-from .face_nodes import FaceAnonDetectFaces, FaceAnonPasteFaces
+from .face_nodes import FaceAnonDetectFaces, FaceAnonPasteFaces, FaceAnonRedactFaces
 from .loader import FaceAnonModelLoader
 from .one_click import FaceAnonAnonymize, FaceAnonSwap
 from .photo_nodes import FaceAnonAnonymizeFacesInImage, FaceAnonSwapFaceInImage
@@ -21,6 +21,7 @@ NODE_CLASS_MAPPINGS = {
     "FaceAnonDetectorLoader": FaceAnonDetectorLoader,
     "FaceAnonDetectFaces": FaceAnonDetectFaces,
     "FaceAnonPasteFaces": FaceAnonPasteFaces,
+    "FaceAnonRedactFaces": FaceAnonRedactFaces,
     "FaceAnonAnonymizeFacesInImage": FaceAnonAnonymizeFacesInImage,
     "FaceAnonSwapFaceInImage": FaceAnonSwapFaceInImage,
 }
@@ -36,6 +37,7 @@ NODE_DISPLAY_NAME_MAPPINGS = {
     "FaceAnonDetectorLoader": "FaceAnon Load Face Detector",
     "FaceAnonDetectFaces": "FaceAnon Detect Faces",
     "FaceAnonPasteFaces": "FaceAnon Paste Faces",
+    "FaceAnonRedactFaces": "FaceAnon Redact Faces",
     "FaceAnonAnonymizeFacesInImage": "FaceAnon Anonymize Faces in Image",
     "FaceAnonSwapFaceInImage": "FaceAnon Swap Face in Image",
 }

@@ -63,3 +63,8 @@ GROW = ("FLOAT", {"default": 0.0, "min": -0.3, "max": 0.3, "step": 0.01,
                   "tooltip": "Grow (positive) or shrink (negative) the pasted face region, as a fraction of the crop side."})
 COLOR_MATCH = ("BOOLEAN", {"default": False, "tooltip": "Match the new face's colour and brightness to the original skin."})
 BATCH_SIZE = ("INT", {"default": 4, "min": 1, "max": 64, "tooltip": "Faces per UNet call (more is faster on a big GPU)."})
+FAIL_CLOSED = ("BOOLEAN", {"default": True, "tooltip": "Redact any detected face that could not be anonymized (too "
+                           "small, sampler error, invalid output) instead of leaving it unchanged."})
+FALLBACK = (["blur", "pixelate", "black", "fill"], {"default": "blur", "tooltip": "How fail-closed faces are redacted."})
+ON_NO_FACE = (["passthrough", "error"], {"default": "passthrough", "tooltip": "When an image has no face: pass it "
+                                         "through unchanged (with a warning in the log), or stop the graph with an error."})

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
-from ..core.photos import generate_faces, largest_face_crop
+from ..core.photos import FACE_SIZE, Compositing, FaceSelection, FailClosed, process_photos
 from .conversions import check_image
-from .face_info import image_list
-from .face_nodes import SELECTION_INPUTS, detect
+from .face_info import FaceInfo, image_list, mask_list
+from .face_nodes import SELECTION_INPUTS
 from .inputs import (
-    BATCH_SIZE, COLOR_MATCH, DEGREE, DETECTOR, FEATHER, GROW, GUIDANCE, MODEL, SCHEDULER, SEED, SELECTION_MASK, STEPS,
+    BATCH_SIZE, COLOR_MATCH, DEGREE, DETECTOR, FAIL_CLOSED, FALLBACK, FEATHER, GROW, GUIDANCE, MODEL, ON_NO_FACE,
+    SCHEDULER, SEED, SELECTION_MASK, STEPS,
 )
 from .progress import step_callback
 
 COMMON_INPUTS = {"seed": SEED, "steps": STEPS, "guidance": GUIDANCE, "scheduler": SCHEDULER}
-COMPOSITING_INPUTS = {"feather": FEATHER, "grow": GROW, "color_match": COLOR_MATCH, "batch_size": BATCH_SIZE}
+FINISH_INPUTS = {
+    "feather": FEATHER, "grow": GROW, "color_match": COLOR_MATCH, "batch_size": BATCH_SIZE,
+    "fail_closed": FAIL_CLOSED, "fallback": FALLBACK, "on_no_face": ON_NO_FACE,
+}
 
 
 class _FacesInImage:
-    """Shared by the anonymize and swap nodes: detect, generate in batches, paste back."""
+    """Shared by the anonymize and swap nodes: detect, generate in batches, paste back, fail closed."""
 
     CATEGORY = "FaceAnon"
     RETURN_TYPES = ("IMAGE", "MASK", "INT", "IMAGE", "FACEANON_FACES")
@@ -30,27 +32,32 @@ class _FacesInImage:
         "The photos with the faces replaced; pixels outside the masks are unchanged.",
         "Where pixels were replaced (soft edges), per image: feed it to inpainting or compositing nodes.",
         "Number of faces processed.",
-        "The generated 512x512 faces, e.g. for restoration or upscaling before FaceAnon Paste Faces.",
+        "The generated 512x512 faces (redacted faces show their original crop), e.g. for restoration or "
+        "upscaling before FaceAnon Paste Faces.",
         "Face info for FaceAnon Paste Faces.",
     )
 
     @staticmethod
     def replace(model, detector, image, source, degree, seed, steps, guidance, scheduler, framing, min_size,
-                max_faces, order, indices, feather, grow, color_match, batch_size, mask):
-        images, info = detect(detector, image, framing, min_size, max_faces, order, indices, mask)
-        source_crop = None
-        if source is not None:
-            source_crop = largest_face_crop(image_list(check_image(source, "source"))[0], detector, framing)
-        crops = [face.image for faces in info.faces for face in faces]
-        if not crops:
-            return (image[..., :3].float(), info.regions(images), 0, info.crops(), info)
-        total_steps = math.ceil(len(crops) / batch_size) * steps
-        generated = generate_faces(
-            model, crops, degree=degree, source_crop=source_crop, guidance=guidance, steps=steps, seed=seed,
-            scheduler=scheduler, batch_size=batch_size, callback=step_callback(total_steps, model.device),
+                max_faces, order, indices, feather, grow, color_match, batch_size, fail_closed, fallback, on_no_face,
+                mask):
+        images = image_list(check_image(image, "image"))
+        results = process_photos(
+            model, images, detector, degree=degree,
+            source=None if source is None else image_list(check_image(source, "source"))[0],
+            guidance=guidance, steps=steps, seed=seed, scheduler=scheduler, framing=framing,
+            selection=FaceSelection(min_size=min_size, max_faces=max_faces, order=order, indices=indices.strip() or None),
+            compositing=Compositing(feather, grow, color_match),
+            fail_closed=FailClosed(enabled=fail_closed, method=fallback), on_no_face=on_no_face,
+            masks=mask_list(mask, len(images)), batch_size=batch_size, callback=step_callback(steps, model.device),
         )
-        out_images, masks = info.paste(images, generated, feather, grow, color_match)
-        return out_images, masks, info.count, torch.from_numpy(np.stack(generated)), info
+        info = FaceInfo([result.faces for result in results])
+        crops = [crop if crop is not None else face.image.astype(np.float32)
+                 for result in results for face, crop in zip(result.faces, result.crops)]
+        face_crops = torch.from_numpy(np.stack(crops)) if crops else torch.zeros(1, FACE_SIZE, FACE_SIZE, 3)
+        out_images = torch.stack([torch.from_numpy(np.ascontiguousarray(r.image)) for r in results]).float()
+        masks = torch.stack([torch.from_numpy(r.mask) for r in results]).float()
+        return out_images, masks, info.count, face_crops, info
 
 
 class FaceAnonAnonymizeFacesInImage(_FacesInImage):
@@ -67,15 +74,17 @@ class FaceAnonAnonymizeFacesInImage(_FacesInImage):
             "required": {
                 "model": MODEL, "detector": DETECTOR,
                 "image": ("IMAGE", {"tooltip": "Photos or video frames, any size; every image of the batch is processed."}),
-                "degree": DEGREE, **COMMON_INPUTS, **SELECTION_INPUTS, **COMPOSITING_INPUTS,
+                "degree": DEGREE, **COMMON_INPUTS, **SELECTION_INPUTS, **FINISH_INPUTS,
             },
             "optional": {"mask": SELECTION_MASK},
         }
 
     def anonymize(self, model, detector, image, degree, seed, steps, guidance, scheduler, framing, min_size,
-                  max_faces, order, indices, feather, grow, color_match, batch_size, mask=None):
+                  max_faces, order, indices, feather, grow, color_match, batch_size, fail_closed, fallback,
+                  on_no_face, mask=None):
         return self.replace(model, detector, image, None, degree, seed, steps, guidance, scheduler, framing,
-                            min_size, max_faces, order, indices, feather, grow, color_match, batch_size, mask)
+                            min_size, max_faces, order, indices, feather, grow, color_match, batch_size,
+                            fail_closed, fallback, on_no_face, mask)
 
 
 class FaceAnonSwapFaceInImage(_FacesInImage):
@@ -92,15 +101,16 @@ class FaceAnonSwapFaceInImage(_FacesInImage):
                 "model": MODEL, "detector": DETECTOR,
                 "source": ("IMAGE", {"tooltip": "An image of the face to put in (its largest face is used)."}),
                 "image": ("IMAGE", {"tooltip": "Photos whose selected faces are replaced."}),
-                **COMMON_INPUTS, **SELECTION_INPUTS, **COMPOSITING_INPUTS,
+                **COMMON_INPUTS, **SELECTION_INPUTS, **FINISH_INPUTS,
             },
             "optional": {"mask": SELECTION_MASK},
         }
 
     def swap(self, model, detector, source, image, seed, steps, guidance, scheduler, framing, min_size, max_faces,
-             order, indices, feather, grow, color_match, batch_size, mask=None):
+             order, indices, feather, grow, color_match, batch_size, fail_closed, fallback, on_no_face, mask=None):
         return self.replace(model, detector, image, source, 0.0, seed, steps, guidance, scheduler, framing,
-                            min_size, max_faces, order, indices, feather, grow, color_match, batch_size, mask)
+                            min_size, max_faces, order, indices, feather, grow, color_match, batch_size,
+                            fail_closed, fallback, on_no_face, mask)
 
 
 

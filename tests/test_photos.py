@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 from PIL import Image
 
@@ -80,3 +81,66 @@ def test_swap_puts_the_source_face_on_each_target(pipeline, detector):
 def test_anonymize_needs_a_positive_degree(pipeline, detector):
     with pytest.raises(FaceAnonError, match="degree"):
         pipeline.anonymize_faces(np.zeros((64, 64, 3), np.uint8), detector, degree=0)
+
+
+def _face_cores(faces):
+    for face in faces:
+        x0, y0, x1, y1 = (int(round(v)) for v in face.box)
+        yield (slice(y0 + (y1 - y0) // 4, y1 - (y1 - y0) // 4), slice(x0 + (x1 - x0) // 4, x1 - (x1 - x0) // 4))
+
+
+def _assert_no_face_unchanged(photo, out, mask, faces):
+    assert faces
+    for core in _face_cores(faces):
+        assert mask[core].min() > 0.99
+        assert np.abs(out[core].astype(int) - photo[core].astype(int)).mean() > 3
+
+
+@pytest.mark.parametrize("failure", ["sampler_raises", "non_finite", "too_small"])
+def test_fail_closed_redacts_every_face_that_cannot_be_generated(pipeline, detector, monkeypatch, failure):
+    from faceanon.core import FailClosed
+
+    photo = _photo("ageitgey__examples_two_people.jpg", 600)
+    fail_closed = FailClosed(method="pixelate")
+    if failure == "sampler_raises":
+        monkeypatch.setattr(pipeline, "sample", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("CUDA out of memory")))
+    elif failure == "non_finite":
+        monkeypatch.setattr(pipeline, "decode", lambda latents: torch.full((latents.shape[0], 3, 512, 512), float("nan")))
+    else:
+        fail_closed = FailClosed(method="pixelate", min_face_size=10_000)
+    out, mask, faces = pipeline.anonymize_faces(photo, detector, fail_closed=fail_closed, **FAST)
+    _assert_no_face_unchanged(photo, out, mask, faces)
+    assert np.array_equal(out[mask == 0], photo[mask == 0])
+
+
+def test_without_fail_closed_errors_propagate(pipeline, detector, monkeypatch):
+    from faceanon.core import FailClosed
+
+    photo = _photo("ageitgey__examples_two_people.jpg", 600)
+    monkeypatch.setattr(pipeline, "sample", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("CUDA out of memory")))
+    with pytest.raises(RuntimeError, match="out of memory"):
+        pipeline.anonymize_faces(photo, detector, fail_closed=FailClosed(enabled=False), **FAST)
+
+
+def test_no_face_policy(pipeline, detector):
+    blank = np.full((96, 96, 3), 200, np.uint8)
+    with pytest.raises(FaceAnonError, match="no face found"):
+        pipeline.anonymize_faces(blank, detector, on_no_face="error", **FAST)
+    with pytest.raises(FaceAnonError, match="on_no_face"):
+        pipeline.anonymize_faces(blank, detector, on_no_face="ignore", **FAST)
+
+
+@pytest.mark.parametrize("kind", ["grayscale", "rgba", "tiny", "non_square_float"])
+def test_unusual_inputs_keep_their_size_and_type(pipeline, detector, kind):
+    rgb = _photo("ageitgey__examples_obama.jpg", 400)
+    image = {
+        "grayscale": np.asarray(Image.fromarray(rgb).convert("L"))[:, :, None],
+        "rgba": np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]),
+        "tiny": np.asarray(Image.fromarray(rgb).resize((48, 60))),
+        "non_square_float": rgb[:, :300].astype(np.float32) / 255,
+    }[kind]
+    out, mask, faces = pipeline.anonymize_faces(image, detector, **FAST)
+    assert out.shape == image.shape and out.dtype == image.dtype and mask.shape == image.shape[:2]
+    assert np.array_equal(out[mask == 0], image[mask == 0])
+    if kind != "tiny":
+        assert len(faces) == 1
