@@ -1,4 +1,4 @@
-"""FaceAnonPipeline: anonymize or swap aligned faces with the published weights."""
+"""FaceAnonPipeline: anonymize or swap faces with the published weights, aligned crops or whole photos."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import torch
 from .blending import NullStateCache, check_degree, push_past_null, scale_source_embeds
 from .devices import resolve_device, resolve_dtype
 from .errors import FaceAnonError
+from .faces import FaceDetector
 from .images import ImageInput, to_hwc_numpy, to_image_batch
 from .loading import FaceAnonModels, load_models
+from .photos import Compositing, FaceSelection, FailClosed, process_photos
 from .placement import DirectPlacement
 from .randomness import draw_normal, item_generators
 from .reference import Reference, encode_clip, encode_posterior
@@ -21,7 +23,6 @@ from .reference_bank import ReferenceBank
 from .reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet
 from .sampling import Conditioning, Denoiser, ProgressCallback
 from .schedulers import make_scheduler
-from .photos import Compositing, FaceSelection, FailClosed, process_photos
 
 DEFAULT_DEGREE = 1.25
 DEFAULT_GUIDANCE = 4.0
@@ -335,8 +336,6 @@ class FaceAnonPipeline:
 
     def _faces_in_photo(self, image, source, detector, degree, guidance, steps, seed, scheduler, framing,
                         selection, compositing, fail_closed, on_no_face, mask, batch_size, callback):
-        from .faces import FaceDetector
-
         result = process_photos(
             self, [image], detector or FaceDetector(), degree=degree, source=source, guidance=guidance,
             steps=steps, seed=seed, scheduler=scheduler, framing=framing, selection=selection,
