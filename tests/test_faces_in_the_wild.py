@@ -34,9 +34,10 @@ def _manifest():
         return list(csv.DictReader(f))
 
 
-def test_recall_on_single_face_photos(detector):
+def test_recall_on_single_face_photos():
+    detector = FaceDetector(model_path=str(YUNET), refine_landmarks=False)  # refinement moves, never adds, faces
     singles = [row["file"] for row in _manifest() if row["n_faces"] == "1"]
-    found = sum(bool(detector.detect(_photo(name, 1600))) for name in singles)
+    found = sum(bool(detector.detect(_photo(name, 1280))) for name in singles)
     assert len(singles) >= 20
     assert found / len(singles) >= 0.95
 
