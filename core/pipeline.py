@@ -30,6 +30,7 @@ DEFAULT_STEPS = 25
 DEFAULT_SCHEDULER = "ddpm"
 DEFAULT_SIZE = 512
 SD_LATENT_SCALE = 0.18215
+MAX_STEPS = 999  # SD2.1 "leading" spacing with steps_offset 1 would ask for timestep 1000 at 1000 steps
 
 
 @dataclass
@@ -218,7 +219,7 @@ class FaceAnonPipeline:
         callback: Optional[ProgressCallback] = None,
     ) -> torch.Tensor:
         """Denoise to scaled latents [B, 4, H/8, W/8], drawing randomness in the official order."""
-        steps = _check_positive_int(steps, "steps")
+        steps = _check_positive_int(steps, "steps", MAX_STEPS)
         guidance = _check_guidance(guidance)
         if not 0 <= float(denoise) <= 1:
             raise FaceAnonError(f"denoise must be in 0..1, got {denoise}")

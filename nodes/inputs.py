@@ -1,6 +1,6 @@
 """Input declarations shared by several nodes, so each has one tooltip and one default."""
 
-from ..core.pipeline import DEFAULT_DEGREE, DEFAULT_GUIDANCE, DEFAULT_SIZE, DEFAULT_STEPS
+from ..core.pipeline import DEFAULT_DEGREE, DEFAULT_GUIDANCE, DEFAULT_SIZE, DEFAULT_STEPS, MAX_STEPS
 from ..core.randomness import MAX_SEED
 from ..core.schedulers import SCHEDULER_NAMES
 
@@ -26,7 +26,7 @@ SEED = (
         "tooltip": "Random seed. Image i of a batch uses seed + i, so its result never depends on the others.",
     },
 )
-STEPS = ("INT", {"default": DEFAULT_STEPS, "min": 1, "max": 1000, "tooltip": "Denoising steps (25 is the in-the-wild default; 50-200 for the finest detail)."})
+STEPS = ("INT", {"default": DEFAULT_STEPS, "min": 1, "max": MAX_STEPS, "tooltip": "Denoising steps (25 is the in-the-wild default; 50-200 for the finest detail)."})
 GUIDANCE = (
     "FLOAT",
     {

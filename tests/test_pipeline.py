@@ -188,6 +188,7 @@ def test_non_finite_half_precision_output_is_recovered_by_upcasting(pipeline, fa
     "kwargs, message",
     [
         (dict(steps=0), "steps"),
+        (dict(steps=1000), "steps"),
         (dict(guidance=0.5), "guidance"),
         (dict(scheduler="magic"), "scheduler"),
         (dict(seed=-1), "seed"),
