@@ -1,0 +1,410 @@
+"""End to end: the pack inside a real ComfyUI server, driven only through its HTTP and websocket API.
+
+Every example workflow in workflows/ is converted to an API prompt with the server's /object_info, made
+small (2 steps, 64x64 where a widget allows it, tiny models), queued and checked. Also covered: interrupts,
+unusable model folders, a wrong CLIP vision model, and equality of the nodes with core's Python API.
+
+Needs a ComfyUI checkout in $COMFYUI_PATH. Its Python is $COMFYUI_PATH/venv/bin/python, else
+$COMFYUI_PYTHON, else this interpreter. The server runs on loopback with --cpu and the tiny random models
+from tests/fixtures/golden (FaceAnon) and comfyui_test_models.py (upscaler, TAESD, CLIP vision).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from comfyui_server import (
+    ComfyClient,
+    ComfyUIProcess,
+    PromptRejected,
+    WebSocketMessages,
+    comfyui_python,
+    free_port,
+    status_events,
+    status_message,
+)
+from comfyui_test_models import write_compact_upscaler, write_taesd, write_vit_h_keys_only
+from conftest import ROOT, TINY_MODEL, golden_image
+from PIL import Image
+from safetensors.numpy import load_file
+from workflow_to_api import workflow_to_api
+
+import faceanon
+
+COMFYUI_PATH = os.environ.get("COMFYUI_PATH")
+pytestmark = pytest.mark.skipif(
+    not COMFYUI_PATH,
+    reason="COMFYUI_PATH is not set: point it to a ComfyUI checkout to run the end-to-end tests",
+)
+
+PACK_NAME = "ComfyUI-FaceAnon"
+WORKFLOWS = sorted(glob.glob(os.path.join(ROOT, "workflows", "*.json")))
+STARTUP_TIMEOUT = 120
+RUN_TIMEOUT = 120
+
+# The face.png the tests give ComfyUI is img_a with this square painted out of its alpha channel, as the
+# mask editor saves it: LoadImage's MASK is 1 there. 16..48 maps exactly onto latent cells 2..6.
+MASK_HOLE = slice(16, 48)
+LATENT_HOLE = slice(2, 6)
+
+# Test-friendly values substituted into every prompt: (node class, input) -> value.
+SMALL_VALUES = {
+    ("FaceAnonAnonymize", "steps"): 2,
+    ("FaceAnonSwap", "steps"): 2,
+    ("FaceAnonSampler", "steps"): 2,
+    ("KarrasScheduler", "steps"): 2,
+    ("FaceAnonEncodeReference", "width"): 64,
+    ("FaceAnonEncodeReference", "height"): 64,
+    ("ImageScale", "width"): 64,
+    ("ImageScale", "height"): 64,
+    ("VAELoader", "vae_name"): "taesd",
+    ("UpscaleModelLoader", "model_name"): "tiny-compact.safetensors",
+}
+
+# Output node class -> (width, height) of every image it shows, per workflow. The one-click nodes always
+# work at 512x512; the modular ones follow Encode Reference's (substituted) 64x64.
+EXPECTED_IMAGES = {
+    "anonymize-aligned-face": {"SaveImage": (512, 512)},
+    "swap-aligned-faces": {"SaveImage": (512, 512)},
+    "modular-anonymize": {"SaveImage": (64, 64), "PreviewImage": (64, 64)},
+    "anonymize-and-upscale": {"PreviewImage": (512, 512), "SaveImage": (2048, 2048)},
+    "masked-anonymize": {"SaveImage": (64, 64)},
+    "custom-sampler-karras": {"SaveImage": (64, 64)},
+}
+
+
+@dataclass
+class ComfyUI:
+    client: ComfyClient
+    root: str
+    object_info: dict
+
+    @property
+    def models(self) -> str:
+        return os.path.join(self.root, "models")
+
+    @property
+    def output(self) -> str:
+        return os.path.join(self.root, "output")
+
+
+# -- server fixture ---------------------------------------------------------------------------------
+
+
+def _write_extra_model_paths(root: str) -> str:
+    folders = {
+        "face_anon": "models/face_anon",
+        "upscale_models": "models/upscale_models",
+        "vae_approx": "models/vae_approx",
+        "clip_vision": "models/clip_vision",
+        "custom_nodes": "custom_nodes",
+    }
+    lines = ["faceanon_e2e:", f"  base_path: {json.dumps(root)}"] + [f"  {k}: {v}" for k, v in folders.items()]
+    path = os.path.join(root, "extra_model_paths.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def _write_inputs(input_dir: str) -> None:
+    face = np.asarray(golden_image("img_a"))
+    alpha = np.full(face.shape[:2], 255, np.uint8)
+    alpha[MASK_HOLE, MASK_HOLE] = 0
+    Image.fromarray(np.dstack([face, alpha]), "RGBA").save(os.path.join(input_dir, "face.png"))
+    golden_image("img_b").save(os.path.join(input_dir, "face2.png"))
+
+
+def _prepare_instance(root: str) -> str:
+    """Models, custom_nodes, input/output/user folders and extra_model_paths.yaml under ``root``."""
+    for folder in ("models/upscale_models", "models/vae_approx", "models/clip_vision", "custom_nodes",
+                   "input", "output", "user"):
+        os.makedirs(os.path.join(root, folder))
+    shutil.copytree(TINY_MODEL, os.path.join(root, "models", "face_anon", "face-anon-simple"))
+    write_compact_upscaler(os.path.join(root, "models", "upscale_models", "tiny-compact.safetensors"))
+    vae_approx = os.path.join(root, "models", "vae_approx")
+    write_taesd(
+        os.path.join(vae_approx, "taesd_encoder.safetensors"), os.path.join(vae_approx, "taesd_decoder.safetensors")
+    )
+    os.symlink(ROOT, os.path.join(root, "custom_nodes", PACK_NAME))
+    _write_inputs(os.path.join(root, "input"))
+    return _write_extra_model_paths(root)
+
+
+def _print_log(request, process: ComfyUIProcess) -> None:
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\n===== end of the ComfyUI log {process.log_path} =====\n{process.log_tail()}\n===== end of log =====")
+
+
+@pytest.fixture(scope="module")
+def comfyui(request, tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("comfyui"))
+    yaml_path = _prepare_instance(root)
+    port = free_port()
+    process = ComfyUIProcess(
+        COMFYUI_PATH,
+        comfyui_python(COMFYUI_PATH),
+        port,
+        [
+            "--extra-model-paths-config", yaml_path,
+            "--input-directory", os.path.join(root, "input"),
+            "--output-directory", os.path.join(root, "output"),
+            "--temp-directory", root,
+            "--user-directory", os.path.join(root, "user"),
+            "--database-url", "sqlite:///:memory:",
+            "--preview-method", "latent2rgb",  # exercises the sampler's preview path
+        ],
+        os.path.join(root, "comfyui.log"),
+        {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"},
+    )
+    failures_before = request.session.testsfailed
+    process.start()
+    try:
+        client = ComfyClient("127.0.0.1", port)
+        process.wait_until_ready(client, "/object_info/FaceAnonModelLoader", STARTUP_TIMEOUT)
+        yield ComfyUI(client, root, client.get("/object_info", timeout=60))
+    finally:
+        process.stop()
+        if request.session.testsfailed > failures_before:
+            _print_log(request, process)
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def workflow_name(path: str) -> str:
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def small_prompt(comfyui: ComfyUI, name: str) -> dict:
+    """The API prompt of workflows/<name>.json with SMALL_VALUES substituted."""
+    with open(os.path.join(ROOT, "workflows", f"{name}.json"), encoding="utf-8") as f:
+        prompt = workflow_to_api(json.load(f), comfyui.object_info)
+    for node in prompt.values():
+        for input_name in node["inputs"]:
+            key = (node["class_type"], input_name)
+            if key in SMALL_VALUES:
+                node["inputs"][input_name] = SMALL_VALUES[key]
+    return prompt
+
+
+def node_id(prompt: dict, class_type: str) -> str:
+    """The id of the only ``class_type`` node of a prompt."""
+    ids = [i for i, node in prompt.items() if node["class_type"] == class_type]
+    assert len(ids) == 1, f"expected one {class_type} node, found {ids}"
+    return ids[0]
+
+
+def set_inputs(prompt: dict, class_type: str, **values) -> dict:
+    prompt[node_id(prompt, class_type)]["inputs"].update(values)
+    return prompt
+
+
+def run(comfyui: ComfyUI, prompt: dict, client_id: str | None = None) -> dict:
+    """Queue a prompt (it must pass validation) and return its finished /history entry."""
+    prompt_id = comfyui.client.queue_prompt(prompt, client_id)
+    return comfyui.client.wait_for_history(prompt_id, RUN_TIMEOUT)
+
+
+def assert_success(entry: dict) -> None:
+    error = status_message(entry, "execution_error")
+    assert error is None, f"{error['node_type']} failed: {error['exception_message']}\n{''.join(error['traceback'])}"
+    assert entry["status"]["status_str"] == "success" and entry["status"]["completed"], status_events(entry)
+
+
+def execution_error(entry: dict) -> dict:
+    assert entry["status"]["status_str"] == "error", status_events(entry)
+    error = status_message(entry, "execution_error")
+    assert error is not None, f"no execution_error in {status_events(entry)}"
+    return error
+
+
+def output_images(comfyui: ComfyUI, entry: dict, node: str) -> list[np.ndarray]:
+    return [np.asarray(comfyui.client.view(ref).convert("RGB")) for ref in entry["outputs"][node]["images"]]
+
+
+def saved_file(comfyui: ComfyUI, ref: dict) -> str:
+    assert ref["type"] == "output", ref
+    return os.path.join(comfyui.output, ref["subfolder"], ref["filename"])
+
+
+# -- tests ------------------------------------------------------------------------------------------
+
+
+def test_every_faceanon_node_is_listed_with_category_description_and_tooltips(comfyui):
+    for node_type, cls in faceanon.NODE_CLASS_MAPPINGS.items():
+        assert node_type in comfyui.object_info, f"{node_type} missing from /object_info (import failed?)"
+        info = comfyui.object_info[node_type]
+        assert info["category"] == "FaceAnon"
+        assert info["display_name"] == faceanon.NODE_DISPLAY_NAME_MAPPINGS[node_type]
+        assert info["description"] == cls.DESCRIPTION and len(info["description"]) > 40
+        assert info["python_module"] == f"custom_nodes.{PACK_NAME}"
+        assert len(info["output_tooltips"]) == len(info["output"]) and all(info["output_tooltips"])
+        for section in ("required", "optional"):
+            for name, spec in info["input"].get(section, {}).items():
+                assert len(spec) > 1 and spec[1].get("tooltip"), f"{node_type}.{name} has no tooltip"
+
+
+def test_example_workflows_are_offered_in_the_template_browser(comfyui):
+    names = sorted(workflow_name(path) for path in WORKFLOWS)
+    assert sorted(comfyui.client.get("/workflow_templates")[PACK_NAME]) == names
+    with open(WORKFLOWS[0], encoding="utf-8") as f:
+        expected = json.load(f)
+    assert comfyui.client.get(f"/api/workflow_templates/{PACK_NAME}/{names[0]}.json") == expected
+
+
+def test_every_example_workflow_has_expectations():
+    assert WORKFLOWS, "no workflows/*.json"
+    assert {workflow_name(path) for path in WORKFLOWS} == set(EXPECTED_IMAGES)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=workflow_name)
+def test_example_workflow_runs(comfyui, path):
+    name = workflow_name(path)
+    prompt = small_prompt(comfyui, name)
+    steps = {node["class_type"]: node["inputs"]["steps"] for node in prompt.values() if "steps" in node["inputs"]}
+    assert set(steps.values()) <= {2}, f"add the node to SMALL_VALUES to keep this test fast: {steps}"
+    entry = run(comfyui, prompt)
+    assert_success(entry)
+
+    expected = EXPECTED_IMAGES[name]
+    output_nodes = {
+        i: node["class_type"] for i, node in prompt.items() if node["class_type"] in ("SaveImage", "PreviewImage")
+    }
+    assert sorted(output_nodes.values()) == sorted(expected)
+    for node, class_type in output_nodes.items():
+        refs = entry["outputs"][node]["images"]
+        assert len(refs) == 1, refs
+        if class_type == "SaveImage":
+            assert os.path.isfile(saved_file(comfyui, refs[0]))
+        else:
+            assert refs[0]["type"] == "temp"
+        (image,) = output_images(comfyui, entry, node)
+        width, height = expected[class_type]
+        assert image.shape == (height, width, 3), f"{class_type} of {name}"
+        assert image.max() > image.min(), f"{class_type} of {name} is one flat colour"
+
+
+def test_modular_workflow_matches_core_pipeline(comfyui, pipeline):
+    settings = {"seed": 1234, "steps": 2, "guidance": 4.0, "scheduler": "ddpm"}
+    prompt = small_prompt(comfyui, "modular-anonymize")
+    set_inputs(prompt, "FaceAnonEncodeReference", width=64, height=80)  # non-square: both resize the 64x64 input
+    set_inputs(prompt, "FaceAnonBlend", degree=1.25)
+    set_inputs(prompt, "FaceAnonSampler", denoise=1.0, **settings)
+    set_inputs(prompt, "FaceAnonModelLoader", precision="fp32")
+    entry = run(comfyui, prompt)
+    assert_success(entry)
+    (image,) = output_images(comfyui, entry, node_id(prompt, "SaveImage"))
+
+    expected = pipeline(driving=golden_image("img_a"), degree=1.25, width=64, height=80, **settings)[0]
+    assert image.shape == expected.shape == (80, 64, 3)
+    # SaveImage truncates to 8 bits: up to 1/255 below the float value.
+    np.testing.assert_allclose(image / 255.0, expected, rtol=0, atol=1 / 255 + 1e-3)
+    assert np.abs(image / 255.0 - expected).mean() < 1 / 255
+
+
+def test_masked_workflow_regenerates_only_the_masked_latents(comfyui):
+    prompt = small_prompt(comfyui, "masked-anonymize")
+    prompt["save_input"] = {
+        "class_type": "SaveLatent",
+        "inputs": {"samples": [node_id(prompt, "VAEEncode"), 0], "filename_prefix": "e2e/masked-input"},
+    }
+    prompt["save_output"] = {
+        "class_type": "SaveLatent",
+        "inputs": {"samples": [node_id(prompt, "FaceAnonSampler"), 0], "filename_prefix": "e2e/masked-output"},
+    }
+    entry = run(comfyui, prompt)
+    assert_success(entry)
+    before, after = (
+        load_file(saved_file(comfyui, entry["outputs"][node]["latents"][0]))["latent_tensor"]
+        for node in ("save_input", "save_output")
+    )
+    assert before.shape == after.shape == (1, 4, 8, 8)
+
+    change = np.abs(after - before).max(axis=1)[0]  # per latent cell
+    inside = np.zeros_like(change, dtype=bool)
+    inside[LATENT_HOLE, LATENT_HOLE] = True
+    assert change[~inside].max() < 1e-5, "latents outside the mask changed"
+    assert change[inside].min() > 1e-2, "some latents inside the mask were not regenerated"
+
+
+def test_interrupt_stops_sampling_and_the_server_stays_usable(comfyui):
+    steps = 500  # about a minute on a CPU: far longer than the test waits
+    prompt = set_inputs(small_prompt(comfyui, "modular-anonymize"), "FaceAnonSampler", steps=steps, seed=99)
+    sampler = node_id(prompt, "FaceAnonSampler")
+    client_id = uuid.uuid4().hex
+    messages = WebSocketMessages(comfyui.client.host, comfyui.client.port, client_id)
+    try:
+        prompt_id = comfyui.client.queue_prompt(prompt, client_id)
+
+        def sampler_progress(message):
+            data = message.get("data", {})
+            return message["type"] == "progress" and data.get("prompt_id") == prompt_id and data.get("node") == sampler
+
+        first = messages.wait_for(sampler_progress, timeout=60)
+        assert first["data"]["max"] == steps
+        comfyui.client.interrupt(prompt_id)
+        entry = comfyui.client.wait_for_history(prompt_id, timeout=60)
+        progress = [m["data"]["value"] for m in messages.messages if sampler_progress(m)]
+    finally:
+        messages.close()
+
+    assert entry["status"]["status_str"] == "error" and not entry["status"]["completed"]
+    interrupted = status_message(entry, "execution_interrupted")
+    assert interrupted is not None, status_events(entry)
+    assert status_message(entry, "execution_error") is None
+    assert interrupted["node_type"] == "FaceAnonSampler"
+    assert max(progress) < steps / 2, "the sampler kept running after the interrupt"
+
+    again = run(comfyui, set_inputs(small_prompt(comfyui, "modular-anonymize"), "FaceAnonSampler", seed=100))
+    assert_success(again)
+    assert node_id(prompt, "SaveImage") in again["outputs"]
+
+
+def test_unknown_model_name_is_a_validation_error(comfyui):
+    prompt = small_prompt(comfyui, "anonymize-aligned-face")
+    set_inputs(prompt, "FaceAnonModelLoader", model_name="no-such-model")
+    with pytest.raises(PromptRejected) as rejected:
+        comfyui.client.queue_prompt(prompt)
+    assert rejected.value.status == 400
+    errors = rejected.value.body["node_errors"]
+    assert list(errors) == [node_id(prompt, "FaceAnonModelLoader")]
+    (error,) = errors[node_id(prompt, "FaceAnonModelLoader")]["errors"]
+    assert error["type"] == "value_not_in_list"
+    assert "model_name" in error["details"] and "no-such-model" in error["details"]
+
+
+def test_model_folder_without_weights_names_the_missing_file_and_its_repo(comfyui):
+    broken = os.path.join(comfyui.models, "face_anon", "no-weights")
+    for component in ("unet", "referencenet", "conditioning_referencenet"):  # configs only, as after a bad clone
+        os.makedirs(os.path.join(broken, component))
+        shutil.copy(os.path.join(TINY_MODEL, component, "config.json"), os.path.join(broken, component))
+    prompt = set_inputs(small_prompt(comfyui, "anonymize-aligned-face"), "FaceAnonModelLoader", model_name="no-weights")
+
+    error = execution_error(run(comfyui, prompt))
+    assert error["node_type"] == "FaceAnonModelLoader"
+    assert error["exception_type"].endswith("ModelFileError")
+    message = error["exception_message"]
+    assert message.startswith("No diffusion_pytorch_model.safetensors in")
+    assert os.path.join(broken, "unet") in message
+    assert "'hkung/face-anon-simple/unet'" in message
+
+
+def test_clip_vision_other_than_vit_l_is_rejected(comfyui):
+    write_vit_h_keys_only(os.path.join(comfyui.models, "clip_vision", "vit-h-keys-only.safetensors"))
+    prompt = small_prompt(comfyui, "modular-anonymize")
+    prompt["clip_vision"] = {"class_type": "CLIPVisionLoader", "inputs": {"clip_name": "vit-h-keys-only.safetensors"}}
+    set_inputs(prompt, "FaceAnonModelLoader", clip_vision=["clip_vision", 0])
+
+    error = execution_error(run(comfyui, prompt))
+    assert error["node_type"] == "FaceAnonModelLoader"
+    message = error["exception_message"]
+    assert "width 1280" in message and "FaceAnon needs CLIP ViT-L/14" in message
+
