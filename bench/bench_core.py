@@ -41,27 +41,7 @@ from transformers import CLIPVisionConfig, CLIPVisionModel  # noqa: E402
 from faceanon.core.attention_processors import ConcatReferenceAttnProcessor, ReferenceAttnProcessor  # noqa: E402
 from faceanon.core.reference_bank import ReferenceBank  # noqa: E402
 from faceanon.core.reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet  # noqa: E402
-
-SD21_UNET = dict(
-    sample_size=96,
-    down_block_types=["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
-    up_block_types=["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
-    block_out_channels=[320, 640, 1280, 1280],
-    cross_attention_dim=1024,
-    attention_head_dim=[5, 10, 20, 20],
-    use_linear_projection=True,
-    upcast_attention=True,
-)
-SD21_VAE = dict(
-    down_block_types=["DownEncoderBlock2D"] * 4,
-    up_block_types=["UpDecoderBlock2D"] * 4,
-    block_out_channels=[128, 256, 512, 512],
-    layers_per_block=2,
-    latent_channels=4,
-    sample_size=768,
-)
-CLIP_L = dict(hidden_size=1024, intermediate_size=4096, num_attention_heads=16, num_hidden_layers=24, patch_size=14)
-
+from faceanon.core.sd21 import CLIP_VIT_L14_CONFIG, SD21_UNET_CONFIG, SD21_VAE_CONFIG  # noqa: E402
 
 def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
@@ -107,8 +87,8 @@ def whole_anonymization(unet, source_net, driving_net, size, device, dtype):
         unet=unet,
         source_referencenet=source_net,
         driving_referencenet=driving_net,
-        image_encoder=CLIPVisionModel(CLIPVisionConfig(**CLIP_L)).eval(),
-        vae=AutoencoderKL(**SD21_VAE).eval(),
+        image_encoder=CLIPVisionModel(CLIPVisionConfig(**CLIP_VIT_L14_CONFIG)).eval(),
+        vae=AutoencoderKL(**SD21_VAE_CONFIG).eval(),
     )
     pipe = core.FaceAnonPipeline(models, device=device, dtype=dtype)
     image = torch.rand(1, size, size, 3)
@@ -129,8 +109,8 @@ def main():
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}, dtype {args.dtype}")
     start = time.perf_counter()
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(**SD21_UNET).eval().to(device, dtype)
-    referencenet = UNet2DConditionModel(**SD21_UNET).eval().to(device, dtype)
+    unet = UNet2DConditionModel(**SD21_UNET_CONFIG).eval().to(device, dtype)
+    referencenet = UNet2DConditionModel(**SD21_UNET_CONFIG).eval().to(device, dtype)
     print(f"built UNet + ReferenceNet in {time.perf_counter() - start:.1f} s, params {sum(p.numel() for p in unet.parameters()):,}")
     for size in args.sizes:
         ref_time, results, diff = unet_step_comparison(unet, referencenet, size, args.repeats, device, dtype)
@@ -140,7 +120,7 @@ def main():
               f"(first step incl. reference projections {b_first:.2f} s) | speed-up {a_step / b_step:.2f}x | max|diff| {diff:.2e}")
     if not args.skip_whole:
         size = min(args.sizes)
-        driving_net = UNet2DConditionModel(**SD21_UNET).eval().to(device, dtype)
+        driving_net = UNet2DConditionModel(**SD21_UNET_CONFIG).eval().to(device, dtype)
         seconds = whole_anonymization(unet, referencenet, driving_net, size, device, dtype)
         print(f"[{size}x{size}] whole anonymization, 4 steps, guidance 4: {seconds:.1f} s")
     print(f"peak RSS {peak_rss_gb():.1f} GB")

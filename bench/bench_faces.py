@@ -16,7 +16,6 @@ import sys
 import time
 
 import cv2
-import numpy as np
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

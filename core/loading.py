@@ -66,30 +66,29 @@ def _load_into(model: torch.nn.Module, state_dict: dict, component: Component, p
         )
 
 
+def _load_diffusers_model(model_class, component: Component, folder: str, config: dict, dtype: torch.dtype):
+    """Build the model from its config without initialising weights, then assign the safetensors ones."""
+    path = find_weights(component, folder)
+    state_dict = _read_safetensors(component, path)
+    with torch.device("meta"):
+        model = model_class.from_config(config)
+    _load_into(model, state_dict, component, path, dtype)
+    return model.eval().requires_grad_(False)
+
+
 def load_unet(folder: str, component: Component = UNET, dtype: torch.dtype = torch.float32) -> UNet2DConditionModel:
     """Load a UNet or ReferenceNet folder (both are stock SD2.1 UNets; only the class name differs)."""
     config = read_config(component, folder)
-    path = find_weights(component, folder)
     if config.get("_class_name", "UNet2DConditionModel") not in UNET_CLASS_NAMES:
         raise ModelFileError(
             f"{folder!r} holds a {config.get('_class_name')!r}, expected one of {UNET_CLASS_NAMES} "
             f"from {component.source!r}."
         )
-    state_dict = _read_safetensors(component, path)
-    with torch.device("meta"):
-        model = UNet2DConditionModel.from_config(config)
-    _load_into(model, state_dict, component, path, dtype)
-    return model.eval().requires_grad_(False)
+    return _load_diffusers_model(UNet2DConditionModel, component, folder, config, dtype)
 
 
 def load_vae(folder: str, dtype: torch.dtype = torch.float32) -> AutoencoderKL:
-    config = read_config(VAE, folder)
-    path = find_weights(VAE, folder)
-    state_dict = _read_safetensors(VAE, path)
-    with torch.device("meta"):
-        model = AutoencoderKL.from_config(config)
-    _load_into(model, state_dict, VAE, path, dtype)
-    return model.eval().requires_grad_(False)
+    return _load_diffusers_model(AutoencoderKL, VAE, folder, read_config(VAE, folder), dtype)
 
 
 def load_image_encoder(folder: str, dtype: torch.dtype = torch.float32) -> CLIPVisionModel:

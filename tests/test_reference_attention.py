@@ -8,6 +8,7 @@ from diffusers import UNet2DConditionModel
 from faceanon.core.attention_processors import ConcatReferenceAttnProcessor, ReferenceAttnProcessor
 from faceanon.core.loading import load_unet
 from faceanon.core.reference_bank import ReferenceBank
+from faceanon.core.sd21 import SD21_UNET_CONFIG
 from faceanon.core.reference_routing import (
     consumed_state_keys,
     install_capture,
@@ -17,20 +18,9 @@ from faceanon.core.reference_routing import (
     self_attention_layers,
 )
 
-SD21_UNET = dict(
-    down_block_types=["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
-    up_block_types=["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
-    block_out_channels=[320, 640, 1280, 1280],
-    cross_attention_dim=1024,
-    attention_head_dim=[5, 10, 20, 20],
-    use_linear_projection=True,
-    upcast_attention=True,
-)
-
-
 def test_sd21_routing_uses_each_blocks_first_attention():
     with torch.device("meta"):
-        unet = UNet2DConditionModel(**SD21_UNET)
+        unet = UNet2DConditionModel(**SD21_UNET_CONFIG)
     layers = self_attention_layers(unet)
     assert len(layers) == 16
     assert consumed_state_keys(unet) == [
