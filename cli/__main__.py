@@ -1,0 +1,7 @@
+"""``python -m faceanon.cli``."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

@@ -1,0 +1,147 @@
+"""The argument parser: one subcommand per job, options shared where the jobs share them."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from .choices import (
+    DOWNLOAD_TARGETS,
+    DTYPES,
+    FACE_ORDERS,
+    FRAMINGS,
+    MAX_STEPS,
+    REDACTION_METHODS,
+    SCHEDULERS,
+)
+
+DEFAULT_BATCH = 4
+MODELS_HELP = "models folder (default: $FACEANON_MODELS, else ~/.cache/faceanon)"
+MAX_SEED = 2**63 - 1
+
+
+def _ranged(convert, low, high=None, *, low_open=False):
+    """An argparse type: ``convert`` the text, then check low <= value <= high (low < value if low_open)."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {convert.__name__} number, got {text!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        too_low = value <= low if low_open else value < low
+        if too_low or (high is not None and value > high):
+            bounds = f"{'>' if low_open else '>='} {low}" + (f" and <= {high}" if high is not None else "")
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
+        return value
+
+    return parse
+
+
+def _file_options(parser: argparse.ArgumentParser, what: str = "INPUT") -> None:
+    parser.add_argument("inputs", nargs="+", metavar=what,
+                        help="image files, folders or quoted glob patterns (jpg, png, webp, bmp, tif)")
+    parser.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                        help="folder for the results; each keeps its input's relative path, name and format")
+    parser.add_argument("-r", "--recursive", action="store_true",
+                        help="look into subfolders of folder inputs (and let ** in patterns match folders)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace results that already exist (default: skip them, so a run can be resumed)")
+    parser.add_argument("--report", metavar="FILE.json", help="write per-file, per-face records to this JSON file")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--models", metavar="DIR",
+                        help="models folder: DIR/face-anon-simple and DIR/detectors "
+                             "(default: $FACEANON_MODELS, else ~/.cache/faceanon)")
+    parser.add_argument("--download", action="store_true",
+                        help="download missing model files first (prints their total size)")
+
+
+def _face_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("faces")
+    group.add_argument("--framing", choices=FRAMINGS, default="whole_face",
+                       help="crop around each face: whole_face (default) or ffhq")
+    group.add_argument("--min-face", type=_ranged(float, 0), default=0.0, metavar="PX",
+                       help="ignore faces whose box is smaller than PX pixels (default 0: every face)")
+    group.add_argument("--max-faces", type=_ranged(int, 0), default=0, metavar="N",
+                       help="process at most N faces per image, in --order (default 0: all)")
+    group.add_argument("--order", choices=FACE_ORDERS, default="largest", help="face order (default largest)")
+
+
+def _generation_options(parser: argparse.ArgumentParser, with_degree: bool) -> None:
+    group = parser.add_argument_group("generation")
+    if with_degree:
+        group.add_argument("--degree", type=_ranged(float, 0, low_open=True), default=1.25,
+                           help="anonymization degree, > 0 (default 1.25; 1.2-1.3 recommended)")
+    group.add_argument("--steps", type=_ranged(int, 1, MAX_STEPS), default=25,
+                       help=f"sampling steps, 1..{MAX_STEPS} (default 25)")
+    group.add_argument("--guidance", type=_ranged(float, 1, 100), default=4.0,
+                       help="classifier-free guidance (default 4; 1 disables it and runs twice as fast)")
+    group.add_argument("--seed", type=_ranged(int, 0, MAX_SEED), default=0,
+                       help="seed; face j of every image uses seed + j (default 0)")
+    group.add_argument("--scheduler", choices=SCHEDULERS, default="ddpm", help="sampler (default ddpm)")
+    group.add_argument("--batch", type=_ranged(int, 1, 256), default=DEFAULT_BATCH, metavar="N",
+                       help=f"faces per UNet call, gathered across files (default {DEFAULT_BATCH})")
+    group.add_argument("--aligned", action="store_true",
+                       help="inputs are aligned 512x512 face crops: no detection, each whole image is a face")
+    group.add_argument("--fail-closed", action=argparse.BooleanOptionalAction, default=True,
+                       help="redact a face that cannot be generated instead of failing the file (default on)")
+    group.add_argument("--fallback", choices=REDACTION_METHODS, default="blur",
+                       help="how --fail-closed redacts (default blur)")
+    _device_options(group)
+
+
+def _device_options(parser) -> None:
+    parser.add_argument("--device", help="torch device, e.g. cuda, cuda:1, mps, cpu (default: the best available)")
+    parser.add_argument("--dtype", choices=DTYPES, default="auto",
+                        help="precision (default auto: fp16 on GPUs, fp32 on CPU)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="faceanon",
+        description="Face Anonymization Made Simple: replace the identity of every face in your photos, "
+                    "keeping expression, pose, lighting and background.",
+        epilog="Exit status: 0 every file processed (or skipped), 1 a file or the set-up failed, 2 bad arguments.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, title="commands")
+
+    anonymize = commands.add_parser("anonymize", help="anonymize every face in images",
+                                    description="Give every selected face a new identity.")
+    _file_options(anonymize)
+    _generation_options(anonymize, with_degree=True)
+    _face_options(anonymize)
+    _model_options(anonymize)
+
+    swap = commands.add_parser("swap", help="put one person's face on every face in images (with consent!)",
+                               description="Put the largest face of --source on every selected face of the "
+                                           "targets. Only with the consent of everyone involved; label the "
+                                           "results as synthetic.")
+    swap.add_argument("--source", required=True, metavar="FACE", help="image with the face to put on the targets")
+    _file_options(swap, "TARGET")
+    _generation_options(swap, with_degree=False)
+    _face_options(swap)
+    _model_options(swap)
+
+    redact = commands.add_parser("redact", help="blur, pixelate or blank faces (detector only, no diffusion model)",
+                                 description="Classic redaction of every selected face; needs only the face detector.")
+    _file_options(redact)
+    redact.add_argument("--method", choices=REDACTION_METHODS, default="blur", help="redaction (default blur)")
+    _face_options(redact)
+    _model_options(redact)
+
+    download = commands.add_parser("download", help="download the model files that are missing",
+                                   description="Download missing model files (about 12 GB for the diffusion model).")
+    download.add_argument("--what", choices=DOWNLOAD_TARGETS, default="all",
+                          help="model (diffusion weights), detector, recognizer, or all (default)")
+    download.add_argument("--models", metavar="DIR", help=MODELS_HELP)
+
+    doctor = commands.add_parser("doctor", help="show versions, model files, device and precision",
+                                 description="Show what is installed, which model files are present or missing, "
+                                             "and the device and precision a run would use.")
+    doctor.add_argument("--models", metavar="DIR", help=MODELS_HELP)
+    _device_options(doctor)
+    return parser

@@ -1,0 +1,85 @@
+"""The --report file: one record per input file, one per face, as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def jsonable(value):
+    """Plain JSON values for numpy scalars and arrays, dataclasses, paths and nested containers."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: jsonable(getattr(value, field.name)) for field in dataclasses.fields(value)
+                if not isinstance(getattr(value, field.name), np.ndarray) or getattr(value, field.name).size <= 16}
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def changed_box(mask: np.ndarray) -> list[int] | None:
+    """[x0, y0, x1, y1) of the pixels a result may differ in (mask > 0), or None when none."""
+    ys, xs = np.nonzero(mask > 0)
+    if not len(xs):
+        return None
+    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+
+
+def face_record(index: int, face, action: str, **fields) -> dict:
+    """A face's box (x0, y0, x1, y1 in pixels), detection score and what was done to it."""
+    return {"index": index, "box": [round(float(v), 1) for v in face.box], "score": round(float(face.score), 4),
+            "action": action, **fields}
+
+
+# Positions within one core call (a group of files): our records say which file and face instead.
+POSITION_KEYS = ("image_index", "face_index")
+
+
+def merge_verification(records: list[dict], extra) -> dict | None:
+    """Add a result's own per-face records (e.g. verification scores) to ours; anything that is not
+    one entry per face is returned to be stored for the whole file."""
+    if extra is None:
+        return None
+    extra = jsonable(extra)
+    if isinstance(extra, dict) and isinstance(extra.get("faces"), list):
+        faces, rest = extra["faces"], {k: v for k, v in extra.items() if k != "faces"}
+    else:
+        faces, rest = extra, None
+    if isinstance(faces, list) and len(faces) == len(records) and all(isinstance(f, dict) for f in faces):
+        for record, face in zip(records, faces, strict=True):
+            record.update({key: value for key, value in face.items() if key not in record and key not in POSITION_KEYS})
+        return rest or None
+    return {"report": extra}
+
+
+class Report:
+    def __init__(self, path: str | None, command: str, settings: dict):
+        self.path = Path(path).expanduser() if path else None
+        self.data = {"command": command, "settings": jsonable(settings), "files": []}
+
+    def add(self, input_path: Path, output_path: Path | None, status: str, **fields) -> None:
+        record = {"input": str(input_path), "output": str(output_path) if output_path else None, "status": status}
+        record.update({key: jsonable(value) for key, value in fields.items() if value is not None})
+        self.data["files"].append(record)
+
+    def write(self, summary: dict) -> None:
+        if self.path is None:
+            return
+        self.data["summary"] = summary
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(f".{self.path.name}.partial")
+        partial.write_text(json.dumps(self.data, indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, self.path)

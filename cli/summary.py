@@ -1,0 +1,48 @@
+"""The counts printed at the end of a run, and the exit status they give."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Summary:
+    done_label: str  # what happened to a face: "anonymized", "swapped", "redacted"
+    done_action: str = "generated"  # the face action that counts as done; any other is a fallback
+    files: int = 0
+    processed: int = 0
+    without_faces: int = 0
+    faces: int = 0
+    done: int = 0
+    fallback: int = 0
+    skipped: int = 0
+    errors: int = 0
+
+    def add_faces(self, actions: list[str]) -> None:
+        self.processed += 1
+        self.faces += len(actions)
+        self.without_faces += not actions
+        self.done += sum(action == self.done_action for action in actions)
+        self.fallback += sum(action != self.done_action for action in actions)
+
+    def as_dict(self) -> dict:
+        return {
+            "files": self.files, "processed": self.processed, "without_faces": self.without_faces,
+            "faces_found": self.faces, self.done_label: self.done, "redacted_by_fallback": self.fallback,
+            "skipped": self.skipped, "errors": self.errors,
+        }
+
+    def text(self) -> str:
+        lines = [
+            (f"files: {self.files} ({self.processed} processed, {self.skipped} skipped as already done, "
+             f"{self.errors} failed)"),
+            f"faces found: {self.faces} ({self.without_faces} files without a face)",
+            f"{self.done_label}: {self.done}",
+        ]
+        if self.done_action != "redacted":
+            lines.append(f"redacted by fallback: {self.fallback}")
+        return "\n".join(lines)
+
+    @property
+    def exit_status(self) -> int:
+        return 1 if self.errors else 0

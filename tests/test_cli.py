@@ -1,0 +1,410 @@
+"""The `faceanon` command line on the CPU: the tiny model, the shared detector and small real photos.
+
+Most runs call `main(argv)` in this process; exit statuses and the torch-free `redact` are also
+checked in subprocesses that import the package from the working tree as `faceanon`.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import GOLDEN, ROOT, TINY_MODEL
+from faceanon.cli import main
+from faceanon.cli.errors import UsageError
+from faceanon.cli.inputs import find_inputs, plan_jobs
+from PIL import Image
+
+SHARED = Path(ROOT).parent / "shared"
+FACES = SHARED / "faces"
+YUNET = SHARED / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
+needs_shared = pytest.mark.skipif(
+    not (FACES.is_dir() and YUNET.is_file()), reason=f"needs the shared photos in {FACES} and {YUNET}"
+)
+FAST = ["--steps", "1", "--guidance", "1", "-q"]
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9"}
+
+
+def _save_photo(name: str, target: Path, max_side: int = 256, **save_options) -> Path:
+    image = Image.open(FACES / name).convert("RGB")
+    image.thumbnail((max_side, max_side))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    image.save(target, **save_options)
+    return target
+
+
+def _pixels(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> Path:
+    """A models folder laid out as the CLI expects: the tiny model and the shared detector."""
+    if not YUNET.is_file():
+        pytest.skip(f"needs the shared detector {YUNET}")
+    root = tmp_path_factory.mktemp("models")
+    shutil.copytree(TINY_MODEL, root / "face-anon-simple")
+    (root / "detectors").mkdir()
+    shutil.copy(YUNET, root / "detectors")
+    return root
+
+
+@pytest.fixture(scope="module")
+def package_path(tmp_path_factory) -> Path:
+    """A folder where the working tree is importable as `faceanon`, for subprocesses."""
+    folder = tmp_path_factory.mktemp("importable")
+    (folder / "faceanon").symlink_to(ROOT, target_is_directory=True)
+    return folder
+
+
+def _run_cli(package_path: Path, *args: str, env=None, code: str | None = None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(package_path), **(env or {})}
+    command = [sys.executable, "-c", code, *args] if code else [sys.executable, "-m", "faceanon.cli", *args]
+    return subprocess.run(command, check=False, env=environment, capture_output=True, text=True, timeout=120)
+
+
+# -- anonymize: a folder with a corrupt file in the middle -------------------------------------------
+@pytest.fixture(scope="module")
+def photo_tree(tmp_path_factory) -> Path:
+    if not FACES.is_dir():
+        pytest.skip(f"needs the shared photos in {FACES}")
+    root = tmp_path_factory.mktemp("photos")
+    _save_photo("ageitgey__examples_obama.jpg", root / "a.jpg", exif=_exif_with_gps())
+    (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
+    _save_photo("ageitgey__examples_biden.jpg", root / "sub" / "b.png")
+    (root / "notes.txt").write_text("not an image")
+    return root
+
+
+def _exif_with_gps() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"  # Make
+    exif[0x8825] = {2: (52.0, 31.0, 12.0)}  # GPS latitude
+    return exif
+
+
+@pytest.fixture(scope="module")
+def anonymized(photo_tree, models, tmp_path_factory):
+    """One anonymize run over the tree, batching faces across files; records the UNet batch sizes."""
+    from faceanon.core.pipeline import FaceAnonPipeline
+
+    out = tmp_path_factory.mktemp("anonymized") / "out"
+    report = out.parent / "report.json"
+    batches = []
+    original_sample = FaceAnonPipeline.sample
+
+    def counting_sample(self, source, driving, *args, **kwargs):
+        batches.append(driving.batch)
+        return original_sample(self, source, driving, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FaceAnonPipeline, "sample", counting_sample)
+        status = main(["anonymize", str(photo_tree), "-r", "-o", str(out), "--models", str(models),
+                       "--batch", "4", "--report", str(report), "--device", "cpu", *FAST])
+    return status, out, json.loads(report.read_text()), batches
+
+
+@needs_shared
+def test_anonymize_goes_on_past_a_corrupt_file_and_exits_1(anonymized, photo_tree):
+    status, out, report, batches = anonymized
+    assert status == 1
+    by_input = {Path(f["input"]).relative_to(photo_tree).as_posix(): f for f in report["files"]}
+    assert set(by_input) == {"a.jpg", "broken.jpg", "sub/b.png"}
+    assert by_input["broken.jpg"]["status"] == "error" and "not a readable image" in by_input["broken.jpg"]["error"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == ["a.jpg", "sub/b.png"]
+    summary = report["summary"]
+    assert summary["files"] == 3 and summary["processed"] == 2 and summary["errors"] == 1
+    assert summary["faces_found"] == summary["anonymized"] == 2
+    assert batches == [2], "the faces of both files go through one UNet call"
+
+
+@needs_shared
+def test_anonymize_results_keep_format_and_size_and_lose_metadata(anonymized, photo_tree):
+    _, out, report, _ = anonymized
+    for name, image_format in (("a.jpg", "JPEG"), ("sub/b.png", "PNG")):
+        with Image.open(out / name) as result, Image.open(photo_tree / name) as original:
+            assert result.format == image_format and result.size == original.size
+            assert not result.getexif() and "exif" not in result.info
+            assert not {"text", "comment", "icc_profile", "xmp"} & set(result.info)
+    assert Image.open(photo_tree / "a.jpg").getexif(), "the input did carry EXIF"
+    for record in (f for f in report["files"] if f["status"] == "done"):
+        (face,) = record["faces"]
+        assert face["action"] == "generated" and face["seed"] == 0 and face["degree"] == 1.25
+        x0, y0, x1, y1 = face["box"]
+        changed = record["changed_box"]
+        assert changed[0] <= x0 and changed[1] <= y0 and changed[2] >= x1 and changed[3] >= y1
+        result, original = _pixels(Path(record["output"])), _pixels(Path(record["input"]))
+        face_core = (slice(int(y0 + (y1 - y0) / 4), int(y1 - (y1 - y0) / 4)),
+                     slice(int(x0 + (x1 - x0) / 4), int(x1 - (x1 - x0) / 4)))
+        assert np.abs(result[face_core].astype(int) - original[face_core].astype(int)).mean() > 5
+
+
+@needs_shared
+def test_a_second_run_skips_finished_files(anonymized, photo_tree, models, tmp_path, capsys):
+    _, out, _, _ = anonymized
+    (photo_tree / "broken.jpg").unlink()  # so the second run has nothing to do at all
+    try:
+        before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+        report = tmp_path / "resume.json"
+        assert main(["anonymize", str(photo_tree), "-r", "-o", str(out), "--models", str(models),
+                     "--report", str(report), *FAST]) == 0
+        assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+        assert [f["status"] for f in json.loads(report.read_text())["files"]] == ["skipped", "skipped"]
+        assert "Skipping 2 files" in capsys.readouterr().err
+    finally:
+        (photo_tree / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
+
+
+# -- aligned faces and swapping ------------------------------------------------------------------------
+def _aligned_models(tmp_path: Path) -> Path:
+    root = tmp_path / "models"
+    shutil.copytree(TINY_MODEL, root / "face-anon-simple")
+    return root
+
+
+def test_aligned_swap_needs_no_detector_and_exits_0(tmp_path):
+    models = _aligned_models(tmp_path)  # no detectors/ folder: --aligned must not need one
+    inputs = tmp_path / "faces"
+    inputs.mkdir()
+    target = Image.open(Path(GOLDEN) / "inputs" / "img_a.png").convert("RGB").resize((384, 384))
+    target.save(inputs / "target.webp", lossless=True)
+    source = Path(GOLDEN) / "inputs" / "img_b.png"
+    report = tmp_path / "report.json"
+    status = main(["swap", "--source", str(source), str(inputs / "*.webp"), "-o", str(tmp_path / "out"),
+                   "--aligned", "--models", str(models), "--report", str(report), *FAST])
+    assert status == 0
+    with Image.open(tmp_path / "out" / "target.webp") as result:
+        assert result.format == "WEBP" and result.size == (384, 384)
+    (record,) = json.loads(report.read_text())["files"]
+    assert record["faces"][0]["action"] == "generated" and record["faces"][0]["degree"] == 0.0
+
+
+@needs_shared
+def test_swap_source_without_a_face_is_a_bad_argument(models, tmp_path, capsys):
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (96, 96), "gray").save(blank)
+    target = _save_photo("ageitgey__examples_obama.jpg", tmp_path / "target.jpg")
+    assert main(["swap", "--source", str(blank), str(target), "-o", str(tmp_path / "out"),
+                 "--models", str(models), *FAST]) == 2
+    assert "--source" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+# -- redact ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def redact_inputs(tmp_path_factory) -> Path:
+    if not FACES.is_dir():
+        pytest.skip(f"needs the shared photos in {FACES}")
+    root = tmp_path_factory.mktemp("redact")
+    _save_photo("ageitgey__examples_two_people.jpg", root / "group" / "two.png", 400)
+    _save_photo("ageitgey__examples_obama.jpg", root / "single.png")
+    return root
+
+
+@needs_shared
+def test_redact_changes_only_the_reported_regions_like_the_core_does(redact_inputs, models, tmp_path):
+    from faceanon.core.faces import FaceDetector, redact_faces, select_faces
+
+    report = tmp_path / "report.json"
+    status = main(["redact", str(redact_inputs / "**" / "*.png"), "-r", "-o", str(tmp_path / "out"),
+                   "--method", "pixelate", "--models", str(models), "--report", str(report), "-q"])
+    assert status == 0
+    files = json.loads(report.read_text())["files"]
+    assert sorted(Path(f["output"]).relative_to(tmp_path / "out").as_posix() for f in files) == \
+        ["group/two.png", "single.png"]
+    detector = FaceDetector(models_dir=models)
+    for record in files:
+        original, result = _pixels(Path(record["input"])), _pixels(Path(record["output"]))
+        expected_faces = 2 if "two" in record["input"] else 1
+        assert len(record["faces"]) == expected_faces
+        assert all(face["action"] == "redacted" for face in record["faces"])
+        x0, y0, x1, y1 = record["changed_box"]
+        outside = np.ones(original.shape[:2], bool)
+        outside[y0:y1, x0:x1] = False
+        assert np.array_equal(result[outside], original[outside])
+        assert not np.array_equal(result[y0:y1, x0:x1], original[y0:y1, x0:x1])
+        expected, _ = redact_faces(original, select_faces(detector.detect(original)), "pixelate")
+        assert np.array_equal(result, expected)
+
+
+@needs_shared
+def test_redact_keeps_photos_upright_drops_exif_and_resumes(models, tmp_path):
+    photo = _save_photo("ageitgey__examples_obama.jpg", tmp_path / "in" / "rotated.jpg")
+    width, height = Image.open(photo).size
+    exif = _exif_with_gps()
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to display
+    Image.open(photo).save(photo, exif=exif)
+    result_path = tmp_path / "out" / "rotated.jpg"
+    assert main(["redact", str(photo), "-o", str(tmp_path / "out"), "--models", str(models), "-q"]) == 0
+    with Image.open(result_path) as result:
+        assert result.size == (height, width)
+        assert not result.getexif()
+    os.utime(result_path, ns=(0, 0))
+    assert main(["redact", str(photo), "-o", str(tmp_path / "out"), "--models", str(models), "-q"]) == 0
+    assert result_path.stat().st_mtime_ns == 0, "an existing result is skipped"
+    assert main(["redact", str(photo), "-o", str(tmp_path / "out"), "--models", str(models), "-q", "--overwrite"]) == 0
+    assert result_path.stat().st_mtime_ns > 0, "--overwrite redoes it"
+
+
+@needs_shared
+def test_redact_does_not_import_torch_and_exit_statuses(models, redact_inputs, package_path, tmp_path):
+    broken = tmp_path / "in" / "broken.png"
+    broken.parent.mkdir()
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    shutil.copy(redact_inputs / "single.png", tmp_path / "in" / "single.png")
+    code = ("import sys; from faceanon.cli import main; status = main(sys.argv[1:]); "
+            "heavy = sorted({'torch', 'diffusers', 'transformers'} & set(sys.modules)); "
+            "print('heavy modules:', heavy); sys.exit(status)")
+    done = _run_cli(package_path, "redact", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
+                    "--models", str(models), "-q", code=code)
+    assert done.returncode == 1, done.stderr
+    assert "heavy modules: []" in done.stdout
+    assert "broken.png" in done.stderr and (tmp_path / "out" / "single.png").is_file()
+    again = _run_cli(package_path, "redact", str(tmp_path / "in" / "single.png"), "-o", str(tmp_path / "out"),
+                     "--models", str(models), "-q")
+    assert again.returncode == 0, again.stderr
+
+
+# -- arguments and safety ------------------------------------------------------------------------------
+def test_bad_arguments_exit_2(package_path, tmp_path, capsys):
+    for argv in (["anonymize", "x.jpg", "-o", "out", "--steps", "0"], ["anonymize", "x.jpg"],
+                 ["bogus"], ["redact", "x.jpg", "-o", "out", "--method", "smudge"],
+                 ["anonymize", "x.jpg", "-o", "out", "--degree", "nan"]):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 2, argv
+    assert main(["redact", str(tmp_path / "missing.jpg"), "-o", str(tmp_path / "out")]) == 2
+    assert "missing.jpg: no such file or folder" in capsys.readouterr().err
+    done = _run_cli(package_path, "anonymize", "x.jpg", "-o", "out", "--guidance", "0.5")
+    assert done.returncode == 2 and "--guidance" in done.stderr
+
+
+def test_results_never_overwrite_inputs(tmp_path, capsys):
+    photos = tmp_path / "photos"
+    (photos / "sub").mkdir(parents=True)
+    for path in (photos / "a.png", photos / "sub" / "b.png"):
+        Image.new("RGB", (32, 32), "gray").save(path)
+    before = {p: p.read_bytes() for p in photos.rglob("*.png")}
+    for argv in (["redact", str(photos), "-r", "-o", str(photos), "--overwrite"],
+                 ["anonymize", str(photos / "a.png"), "-o", str(photos)],
+                 ["redact", str(photos / "sub"), "-o", str(photos / "sub" / ".." / "sub")],
+                 ["swap", "--source", str(photos / "a.png"), str(photos / "sub" / "b.png"), "-o", str(photos / "sub")]):
+        assert main(argv) == 2, argv
+        assert "refusing to write over the input" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in photos.rglob("*.png")} == before
+
+
+def test_inputs_from_folders_patterns_and_recursion(tmp_path):
+    photos = tmp_path / "photos"
+    for name in ("a.jpg", "b.PNG", "skip.txt", "sub/c.webp", "sub/deeper/d.jpeg", "out/old.jpg"):
+        (photos / name).parent.mkdir(parents=True, exist_ok=True)
+        (photos / name).write_bytes(b"")
+
+    def relative(found):
+        return sorted(rel.as_posix() for _, rel in found)
+
+    assert relative(find_inputs([str(photos)], recursive=False)) == ["a.jpg", "b.PNG"]
+    assert relative(find_inputs([str(photos)], recursive=True, exclude=(photos / "out").resolve())) == \
+        ["a.jpg", "b.PNG", "sub/c.webp", "sub/deeper/d.jpeg"]
+    assert relative(find_inputs([str(photos / "*.jpg")], recursive=False)) == ["a.jpg"]
+    assert relative(find_inputs([str(photos / "**" / "*.jp*g")], recursive=True)) == \
+        ["a.jpg", "out/old.jpg", "sub/deeper/d.jpeg"]
+    assert relative(find_inputs([str(photos / "s*")], recursive=True)) == ["sub/c.webp", "sub/deeper/d.jpeg"]
+    jobs = plan_jobs([str(photos / "a.jpg"), str(photos / "sub")], str(tmp_path / "results"), recursive=True)
+    assert [job.output.relative_to(tmp_path / "results").as_posix() for job in jobs] == \
+        ["a.jpg", "c.webp", "deeper/d.jpeg"]
+    (photos / "sub" / "a.jpg").write_bytes(b"")
+    with pytest.raises(UsageError, match="would both be written"):
+        plan_jobs([str(photos / "a.jpg"), str(photos / "sub" / "a.jpg")], str(tmp_path / "r"), recursive=False)
+    with pytest.raises(UsageError, match="not a supported image type"):
+        plan_jobs([str(photos / "skip.txt")], str(tmp_path / "r"), recursive=False)
+    with pytest.raises(UsageError, match="no images found"):
+        plan_jobs([str(photos / "sub" / "deeper" / "*.png")], str(tmp_path / "r"), recursive=False)
+
+
+def test_option_choices_match_the_core():
+    from faceanon.cli import choices
+    from faceanon.core.faces import FACE_ORDERS, FRAMINGS, REDACTION_METHODS
+    from faceanon.core.pipeline import MAX_STEPS
+    from faceanon.core.schedulers import SCHEDULER_NAMES
+
+    assert set(choices.SCHEDULERS) == set(SCHEDULER_NAMES)
+    assert choices.FACE_ORDERS == FACE_ORDERS and choices.FRAMINGS == FRAMINGS
+    assert choices.REDACTION_METHODS == REDACTION_METHODS and choices.MAX_STEPS == MAX_STEPS
+
+
+# -- models: doctor and download -----------------------------------------------------------------------
+def test_doctor_lists_missing_files_with_sizes_and_sources(tmp_path, capsys):
+    assert main(["doctor", "--models", str(tmp_path), "--device", "cpu"]) == 1
+    out = capsys.readouterr().out
+    assert f"Models folder: {tmp_path}" in out
+    for line in (f"MISSING  {tmp_path / 'face-anon-simple' / 'unet' / 'diffusion_pytorch_model.safetensors'}  ~3.46 GB",
+                 f"MISSING  {tmp_path / 'face-anon-simple' / 'image_encoder' / 'model.safetensors'}  ~1.71 GB",
+                 f"MISSING  {tmp_path / 'detectors' / 'face_detection_yunet_2023mar.onnx'}  ~233 KB"):
+        assert line in out
+    assert "huggingface.co/hkung/face-anon-simple/blob/main/unet/diffusion_pytorch_model.safetensors" in out
+    assert "11 required files missing" in out and "faceanon download" in out
+    assert "torch" in out and "diffusers" in out and "Device: cpu, precision float32" in out
+
+
+@needs_shared
+def test_doctor_when_everything_is_present(models, capsys):
+    assert main(["doctor", "--models", str(models), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "MISSING" in out.split("Face recognizer")[1] and "All required model files are present." in out
+
+
+def test_download_offline_fails_fast_and_names_the_files(package_path, tmp_path):
+    start = time.monotonic()
+    done = _run_cli(package_path, "download", "--models", str(tmp_path), env=OFFLINE_ENV)
+    assert done.returncode == 1
+    for name in ("unet/diffusion_pytorch_model.safetensors", "face_detection_yunet_2023mar.onnx",
+                 "face_recognition_sface_2021dec.onnx", "image_encoder/model.safetensors"):
+        assert name in done.stderr
+    assert re.search(r"about 12\.\d\d GB", done.stderr) and "HF_HUB_OFFLINE" in done.stderr
+    assert time.monotonic() - start < 30
+    assert not any(tmp_path.iterdir())
+
+
+def test_download_with_unreachable_sources_fails_fast(tmp_path, monkeypatch, capsys):
+    import dataclasses
+
+    from faceanon.core.faces import model_files
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    for role, spec in model_files.MODEL_FILES.items():
+        monkeypatch.setitem(model_files.MODEL_FILES, role, dataclasses.replace(spec, url=f"http://127.0.0.1:9/{spec.file_name}"))
+    start = time.monotonic()
+    assert main(["download", "--what", "detector", "--models", str(tmp_path)]) == 1
+    assert main(["anonymize", str(Path(GOLDEN) / "inputs" / "img_a.png"), "-o", str(tmp_path / "out"),
+                 "--models", str(tmp_path), "--download", "-q"]) == 1
+    assert time.monotonic() - start < 10
+    err = capsys.readouterr().err
+    assert "http://127.0.0.1:9/opencv/face_detection_yunet/resolve/main/face_detection_yunet_2023mar.onnx" in err
+    assert "hkung/face-anon-simple/blob/main/referencenet/diffusion_pytorch_model.safetensors" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_models_without_download_say_how_to_get_them(tmp_path, capsys):
+    assert main(["anonymize", str(Path(GOLDEN) / "inputs" / "img_a.png"), "-o", str(tmp_path / "out"),
+                 "--models", str(tmp_path / "none"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "model files are missing" in err and "--download" in err and "face_detection_yunet_2023mar.onnx" in err
+
+
+def test_report_takes_per_face_records_from_the_result():
+    from faceanon.cli.report import merge_verification
+
+    records = [{"index": 0, "action": "generated"}, {"index": 1, "action": "generated"}]
+    assert merge_verification(records, [{"similarity": np.float32(0.25), "action": "x"}, {"similarity": 0.5}]) is None
+    assert records[0] == {"index": 0, "action": "generated", "similarity": 0.25} and records[1]["similarity"] == 0.5
+    assert merge_verification(records, {"threshold": 0.36, "faces": [{"passed": True}, {"passed": False}]}) == \
+        {"threshold": 0.36}
+    assert records[1]["passed"] is False
+    assert merge_verification(records, "something else") == {"report": "something else"}
