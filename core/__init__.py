@@ -1,34 +1,72 @@
 """FaceAnon core: Face Anonymization Made Simple (Kung et al., WACV 2025) on stock diffusers.
 
-Works as a plain Python library; nothing here imports ComfyUI.
+Works as a plain Python library; nothing here imports ComfyUI. Names are imported on first use, so
+the torch-free parts (``core.faces``, ``core.download``) load without torch and diffusers.
 """
 
-from .blending import NullStateCache, push_past_null, scale_source_embeds
+import importlib
+
 from .errors import FaceAnonError, ModelFileError
-from .faces import Face, FaceDetector, StaticFaces, redact_faces
-from .loading import FaceAnonModels, load_models
-from .photos import Compositing, FaceSelection, FailClosed
-from .pipeline import BlendedSource, FaceAnonPipeline
-from .reference import Reference
-from .schedulers import SCHEDULER_NAMES
+
+_LAZY_EXPORTS = {
+    "BlendedSource": "pipeline",
+    "FaceAnonPipeline": "pipeline",
+    "Compositing": "photos",
+    "FaceSelection": "photos",
+    "FailClosed": "photos",
+    "Face": "faces",
+    "FaceDetector": "faces",
+    "StaticFaces": "faces",
+    "redact_faces": "faces",
+    "FaceAnonModels": "loading",
+    "load_models": "loading",
+    "NullStateCache": "blending",
+    "push_past_null": "blending",
+    "scale_source_embeds": "blending",
+    "Reference": "reference",
+    "SCHEDULER_NAMES": "schedulers",
+    "IdentityVerifier": "verification",
+    "Recognizer": "verification",
+    "Verification": "verified_faces",
+    "report_json": "face_report",
+    "save_private_images": "private_save",
+}
 
 __all__ = [
     "BlendedSource",
     "Compositing",
     "Face",
-    "FaceDetector",
-    "FaceSelection",
-    "FailClosed",
-    "StaticFaces",
-    "redact_faces",
     "FaceAnonError",
     "FaceAnonModels",
     "FaceAnonPipeline",
+    "FaceDetector",
+    "FaceSelection",
+    "FailClosed",
+    "IdentityVerifier",
     "ModelFileError",
     "NullStateCache",
+    "Recognizer",
     "Reference",
     "SCHEDULER_NAMES",
+    "StaticFaces",
+    "Verification",
     "load_models",
     "push_past_null",
+    "redact_faces",
+    "report_json",
+    "save_private_images",
     "scale_source_embeds",
 ]
+
+
+def __getattr__(name: str):
+    module = _LAZY_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

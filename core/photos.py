@@ -2,6 +2,8 @@
 
 Fail closed: a selected face that cannot be generated (too small, the sampler failed, the output was
 not finite) is redacted instead of being left as it was, or, with ``fail_closed`` off, the call fails.
+With a ``Verification``, anonymized faces that face recognition still matches to the original are
+generated again and, failing that, redacted too (see ``verified_faces``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import numpy as np
 import torch
 
 from .errors import FaceAnonError
+from .face_report import GENERATION_FAILED, TOO_SMALL, FaceRecord
 from .faces import REDACTION_METHODS, AlignedFace, Detector, align_faces, paste_faces, redact_faces, select_faces
 from .faces.image_io import as_array
+from .verified_faces import Verification, verify_and_retry
 
 log = logging.getLogger("faceanon")
 
@@ -67,6 +71,7 @@ class PhotoResult:
     actions: list[str] = field(default_factory=list)  # per face: "generated" or "redacted: <reason>"
     seeds: list[int] = field(default_factory=list)  # per face
     crops: list[Optional[np.ndarray]] = field(default_factory=list)  # per face: the generated 512x512 face
+    report: list[dict] = field(default_factory=list)  # per face: the audit record (see face_report)
 
 
 def find_faces(
@@ -186,10 +191,13 @@ def process_photos(
     masks: Optional[Sequence[Optional[np.ndarray]]] = None,
     batch_size: int = 8,
     callback=None,
+    verification: Optional[Verification] = None,
 ) -> list[PhotoResult]:
     """Anonymize (degree > 0) or swap ``source`` onto (degree 0) every selected face of every image.
 
     Face j of an image uses seed + j (j in the selection order), whatever the batch or batch size.
+    ``verification`` checks every anonymized face and retries or redacts the recognizable ones; it is
+    skipped for swaps, where the output is meant to be someone else.
     """
     check_no_face_policy(on_no_face)
     arrays = [as_array(image) for image in images]
@@ -204,32 +212,57 @@ def process_photos(
         if source is None:
             raise FaceAnonError("source: a swap (degree 0) needs a source image")
         source_crop = largest_face_crop(as_array(source), detector, framing)
-    todo = [(i, j) for i, faces in enumerate(per_image) for j, face in enumerate(faces)
-            if face.face.size >= fail_closed.min_face_size or not fail_closed.enabled]
-    generated = generate_faces(
-        pipe, [per_image[i][j].image for i, j in todo], [seed + j for _, j in todo], degree=degree,
-        source_crop=source_crop, guidance=guidance, steps=steps, scheduler=scheduler, batch_size=batch_size,
-        fail_closed=fail_closed.enabled, callback=callback,
-    )
-    outputs = dict(zip(todo, generated))
-    return [
-        _composite(array, faces, [outputs.get((i, j)) for j in range(len(faces))], seed, framing, compositing, fail_closed)
-        for i, (array, faces) in enumerate(zip(arrays, per_image))
-    ]
+    records = {(i, j): FaceRecord(i, j, face.face.box, seed + j, degree)
+               for i, faces in enumerate(per_image) for j, face in enumerate(faces)}
+    todo = [(i, j) for i, j in records
+            if per_image[i][j].face.size >= fail_closed.min_face_size or not fail_closed.enabled]
+
+    def generate(keys, seeds, face_degree):
+        return generate_faces(
+            pipe, [per_image[i][j].image for i, j in keys], seeds, degree=face_degree, source_crop=source_crop,
+            guidance=guidance, steps=steps, scheduler=scheduler, batch_size=batch_size,
+            fail_closed=fail_closed.enabled, callback=callback,
+        )
+
+    crops = dict(zip(todo, generate(todo, [records[key].seed for key in todo], degree)))
+    for key, record in records.items():
+        record.attempts = int(key in crops)
+        if key not in crops:
+            record.redact(TOO_SMALL, fail_closed.method)
+        elif crops[key] is None:
+            record.redact(GENERATION_FAILED, fail_closed.method)
+
+    def compose(i):
+        keys = [(i, j) for j in range(len(per_image[i]))]
+        return _composite(arrays[i], per_image[i], [crops.get(key) for key in keys],
+                          [records[key].redaction_method for key in keys], framing, compositing)
+
+    if verification is not None and degree > 0:
+        composites = verify_and_retry(verification, arrays, per_image, records, crops, degree=degree,
+                                      regenerate=generate, compose=compose, fail_closed=fail_closed)
+    else:
+        if verification is not None:
+            log.info("FaceAnon: identity verification is skipped for swaps (degree 0)")
+        composites = [compose(i) for i in range(len(arrays))]
+    return [_result(composites[i], per_image[i], [records[i, j] for j in range(len(per_image[i]))], crops)
+            for i in range(len(arrays))]
 
 
-def _composite(array, faces, crops, seed, framing, compositing: Compositing, fail_closed: FailClosed) -> PhotoResult:
-    """Paste the generated faces, then redact the ones that have no generated crop."""
+def _composite(array, faces, crops, methods, framing, compositing: Compositing):
+    """Paste the generated faces, then redact each face that has no crop with its method; (image, mask)."""
     done = [(face, crop) for face, crop in zip(faces, crops) if crop is not None]
     image, mask = paste_faces(array, [f for f, _ in done], [c for _, c in done], feather=compositing.feather,
                               grow=compositing.grow, color_match=compositing.color_match)
-    failed = [face for face, crop in zip(faces, crops) if crop is None]
-    if failed:
-        image, redacted = redact_faces(image, [f.face for f in failed], fail_closed.method, framing)
+    for method in dict.fromkeys(m for m, crop in zip(methods, crops) if crop is None):
+        failed = [face.face for face, crop, m in zip(faces, crops, methods) if crop is None and m == method]
+        image, redacted = redact_faces(image, failed, method, framing)
         mask = np.maximum(mask, redacted)
-    actions = [
-        "generated" if crop is not None else
-        f"redacted ({'too small' if face.face.size < fail_closed.min_face_size else 'generation failed'})"
-        for face, crop in zip(faces, crops)
-    ]
-    return PhotoResult(image, mask, list(faces), actions, [seed + j for j in range(len(faces))], list(crops))
+    return image, mask
+
+
+def _result(composite, faces, records: list[FaceRecord], crops) -> PhotoResult:
+    image, mask = composite
+    return PhotoResult(
+        image, mask, list(faces), [r.legacy_action for r in records], [r.seed for r in records],
+        [crops.get(r.key) for r in records], [r.as_dict() for r in records],
+    )

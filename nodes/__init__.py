@@ -7,8 +7,10 @@ from .loader import FaceAnonModelLoader
 from .one_click import FaceAnonAnonymize, FaceAnonSwap
 from .photo_nodes import FaceAnonAnonymizeFacesInImage, FaceAnonSwapFaceInImage
 from .paths import register_model_folder
+from .private_save import FaceAnonSaveImagePrivate
 from .reference_nodes import FaceAnonBlend, FaceAnonEncodeReference
 from .sampler import FaceAnonSampler
+from .verifier_loader import FaceAnonVerifierLoader
 
 NODE_CLASS_MAPPINGS = {
     "FaceAnonModelLoader": FaceAnonModelLoader,
@@ -24,6 +26,8 @@ NODE_CLASS_MAPPINGS = {
     "FaceAnonRedactFaces": FaceAnonRedactFaces,
     "FaceAnonAnonymizeFacesInImage": FaceAnonAnonymizeFacesInImage,
     "FaceAnonSwapFaceInImage": FaceAnonSwapFaceInImage,
+    "FaceAnonVerifierLoader": FaceAnonVerifierLoader,
+    "FaceAnonSaveImagePrivate": FaceAnonSaveImagePrivate,
 }
 
 NODE_DISPLAY_NAME_MAPPINGS = {
@@ -40,6 +44,8 @@ NODE_DISPLAY_NAME_MAPPINGS = {
     "FaceAnonRedactFaces": "FaceAnon Redact Faces",
     "FaceAnonAnonymizeFacesInImage": "FaceAnon Anonymize Faces in Image",
     "FaceAnonSwapFaceInImage": "FaceAnon Swap Face in Image",
+    "FaceAnonVerifierLoader": "FaceAnon Load Identity Verifier",
+    "FaceAnonSaveImagePrivate": "FaceAnon Save Image (Private)",
 }
 
 __all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "register_model_folder"]

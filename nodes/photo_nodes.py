@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..core.face_report import report_json
 from ..core.photos import FACE_SIZE, Compositing, FaceSelection, FailClosed, process_photos
 from .conversions import check_image
 from .face_info import FaceInfo, image_list, mask_list
@@ -14,6 +15,7 @@ from .inputs import (
     SCHEDULER, SEED, SELECTION_MASK, STEPS,
 )
 from .progress import step_callback
+from .verifier_loader import VERIFIER
 
 COMMON_INPUTS = {"seed": SEED, "steps": STEPS, "guidance": GUIDANCE, "scheduler": SCHEDULER}
 FINISH_INPUTS = {
@@ -26,8 +28,8 @@ class _FacesInImage:
     """Shared by the anonymize and swap nodes: detect, generate in batches, paste back, fail closed."""
 
     CATEGORY = "FaceAnon"
-    RETURN_TYPES = ("IMAGE", "MASK", "INT", "IMAGE", "FACEANON_FACES")
-    RETURN_NAMES = ("image", "mask", "count", "face_crops", "faces")
+    RETURN_TYPES = ("IMAGE", "MASK", "INT", "IMAGE", "FACEANON_FACES", "STRING")
+    RETURN_NAMES = ("image", "mask", "count", "face_crops", "faces", "report")
     OUTPUT_TOOLTIPS = (
         "The photos with the faces replaced; pixels outside the masks are unchanged.",
         "Where pixels were replaced (soft edges), per image: feed it to inpainting or compositing nodes.",
@@ -35,12 +37,14 @@ class _FacesInImage:
         "The generated 512x512 faces (redacted faces show their original crop), e.g. for restoration or "
         "upscaling before FaceAnon Paste Faces.",
         "Face info for FaceAnon Paste Faces.",
+        "What happened to each face, as JSON: action, attempts, seed, degree and, with a verifier, the "
+        "similarity to the original. Connect it to FaceAnon Save Image (Private) to keep it as an audit record.",
     )
 
     @staticmethod
     def replace(model, detector, image, source, degree, seed, steps, guidance, scheduler, framing, min_size,
                 max_faces, order, indices, feather, grow, color_match, batch_size, fail_closed, fallback, on_no_face,
-                mask):
+                mask, verification=None):
         images = image_list(check_image(image, "image"))
         results = process_photos(
             model, images, detector, degree=degree,
@@ -50,6 +54,7 @@ class _FacesInImage:
             compositing=Compositing(feather, grow, color_match),
             fail_closed=FailClosed(enabled=fail_closed, method=fallback), on_no_face=on_no_face,
             masks=mask_list(mask, len(images)), batch_size=batch_size, callback=step_callback(steps, model.device),
+            verification=verification,
         )
         info = FaceInfo([result.faces for result in results])
         crops = [crop if crop is not None else face.image.astype(np.float32)
@@ -57,14 +62,15 @@ class _FacesInImage:
         face_crops = torch.from_numpy(np.stack(crops)) if crops else torch.zeros(1, FACE_SIZE, FACE_SIZE, 3)
         out_images = torch.stack([torch.from_numpy(np.ascontiguousarray(r.image)) for r in results]).float()
         masks = torch.stack([torch.from_numpy(r.mask) for r in results]).float()
-        return out_images, masks, info.count, face_crops, info
+        return out_images, masks, info.count, face_crops, info, report_json(results)
 
 
 class FaceAnonAnonymizeFacesInImage(_FacesInImage):
     DESCRIPTION = (
         "Anonymizes every selected face of each photo at its original resolution: detects, aligns, replaces "
         "the identity in batched model calls and blends the faces back seamlessly. Expression, pose, gaze, "
-        "lighting and everything outside the faces stay as they were."
+        "lighting and everything outside the faces stay as they were. With a verifier, faces that still look "
+        "like the original person are generated again and, failing that, redacted."
     )
     FUNCTION = "anonymize"
 
@@ -76,15 +82,15 @@ class FaceAnonAnonymizeFacesInImage(_FacesInImage):
                 "image": ("IMAGE", {"tooltip": "Photos or video frames, any size; every image of the batch is processed."}),
                 "degree": DEGREE, **COMMON_INPUTS, **SELECTION_INPUTS, **FINISH_INPUTS,
             },
-            "optional": {"mask": SELECTION_MASK},
+            "optional": {"mask": SELECTION_MASK, "verifier": VERIFIER},
         }
 
     def anonymize(self, model, detector, image, degree, seed, steps, guidance, scheduler, framing, min_size,
                   max_faces, order, indices, feather, grow, color_match, batch_size, fail_closed, fallback,
-                  on_no_face, mask=None):
+                  on_no_face, mask=None, verifier=None):
         return self.replace(model, detector, image, None, degree, seed, steps, guidance, scheduler, framing,
                             min_size, max_faces, order, indices, feather, grow, color_match, batch_size,
-                            fail_closed, fallback, on_no_face, mask)
+                            fail_closed, fallback, on_no_face, mask, verifier)
 
 
 class FaceAnonSwapFaceInImage(_FacesInImage):

@@ -84,7 +84,7 @@ def test_paste_checks_the_crop_count(detector, photo):
 
 def test_anonymize_in_image_processes_the_whole_batch(pipeline, detector, photo):
     batch = torch.cat([photo, photo.flip(2)])
-    image, mask, count, face_crops, faces = FaceAnonAnonymizeFacesInImage().anonymize(
+    image, mask, count, face_crops, faces, _ = FaceAnonAnonymizeFacesInImage().anonymize(
         pipeline, detector, batch, 1.25, **FAST, **SELECT, **FINISH
     )
     assert count == 4 and image.shape == batch.shape and mask.shape == batch.shape[:3]
@@ -98,7 +98,7 @@ def test_anonymize_in_image_processes_the_whole_batch(pipeline, detector, photo)
 
 def test_image_without_faces_passes_through(pipeline, detector):
     blank = torch.full((1, 128, 128, 3), 0.5)
-    image, mask, count, _, _ = FaceAnonAnonymizeFacesInImage().anonymize(
+    image, mask, count, _, _, _ = FaceAnonAnonymizeFacesInImage().anonymize(
         pipeline, detector, blank, 1.25, **FAST, **SELECT, **FINISH
     )
     assert count == 0 and torch.equal(image, blank) and not mask.any()
@@ -106,7 +106,7 @@ def test_image_without_faces_passes_through(pipeline, detector):
 
 def test_swap_in_image(pipeline, detector, photo):
     source = photo[:, :, : photo.shape[2] // 2]
-    image, mask, count, _, _ = FaceAnonSwapFaceInImage().swap(pipeline, detector, source, photo, **FAST, **SELECT,
+    image, mask, count, _, _, _ = FaceAnonSwapFaceInImage().swap(pipeline, detector, source, photo, **FAST, **SELECT,
                                                               **FINISH)
     assert count == 2 and torch.equal(image[mask == 0], photo[mask == 0])
     with pytest.raises(FaceAnonError, match="no face found"):
