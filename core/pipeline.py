@@ -23,6 +23,7 @@ from .reference_bank import ReferenceBank
 from .reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet
 from .sampling import Conditioning, Denoiser, ProgressCallback
 from .schedulers import make_scheduler
+from .verified_faces import Verification
 
 DEFAULT_DEGREE = 1.25
 DEFAULT_GUIDANCE = 4.0
@@ -297,6 +298,7 @@ class FaceAnonPipeline:
         mask: Optional[np.ndarray] = None,
         batch_size: int = 8,
         callback: Optional[ProgressCallback] = None,
+        verification: Optional[Verification] = None,
     ):
         """Anonymize every selected face of a photo at its own resolution.
 
@@ -304,6 +306,8 @@ class FaceAnonPipeline:
         YuNet (``faces.FaceDetector``); ``mask`` (HxW) limits processing to faces centred inside it.
         ``fail_closed`` (on by default) redacts faces that cannot be generated instead of leaving them;
         ``on_no_face`` "error" raises when no face is found instead of passing the image through.
+        ``verification`` (an ``IdentityVerifier`` in a ``Verification``) re-checks every face and retries
+        or redacts the ones that are still recognizable.
         Returns ``(image, mask, faces)``: the photo as an array of the input's dtype, an HxW float32 mask
         of the replaced regions, and the processed ``Face`` records. Face i uses seed + i.
         """
@@ -311,7 +315,8 @@ class FaceAnonPipeline:
         if degree == 0:
             raise FaceAnonError("degree: anonymization needs degree > 0 (1.25 recommended); use swap_faces to swap")
         return self._faces_in_photo(image, None, detector, degree, guidance, steps, seed, scheduler, framing,
-                                    selection, compositing, fail_closed, on_no_face, mask, batch_size, callback)
+                                    selection, compositing, fail_closed, on_no_face, mask, batch_size, callback,
+                                    verification)
 
     def swap_faces(
         self,
@@ -336,12 +341,13 @@ class FaceAnonPipeline:
                                     selection, compositing, fail_closed, on_no_face, mask, batch_size, callback)
 
     def _faces_in_photo(self, image, source, detector, degree, guidance, steps, seed, scheduler, framing,
-                        selection, compositing, fail_closed, on_no_face, mask, batch_size, callback):
+                        selection, compositing, fail_closed, on_no_face, mask, batch_size, callback,
+                        verification=None):
         result = process_photos(
             self, [image], detector or FaceDetector(), degree=degree, source=source, guidance=guidance,
             steps=steps, seed=seed, scheduler=scheduler, framing=framing, selection=selection,
             compositing=compositing, fail_closed=fail_closed, on_no_face=on_no_face, masks=[mask],
-            batch_size=batch_size, callback=callback,
+            batch_size=batch_size, callback=callback, verification=verification,
         )[0]
         return result.image, result.mask, [aligned.face for aligned in result.faces]
 

@@ -144,3 +144,24 @@ def test_unusual_inputs_keep_their_size_and_type(pipeline, detector, kind):
     assert np.array_equal(out[mask == 0], image[mask == 0])
     if kind != "tiny":
         assert len(faces) == 1
+
+
+class _EveryoneLooksTheSame:
+    """A recognizer that sees the same identity everywhere: every output stays 'recognizable'."""
+
+    def embed(self, image, face):
+        return np.ones(128, np.float32)
+
+
+def test_anonymize_faces_with_verification_redacts_what_stays_recognizable(pipeline, detector):
+    from faceanon.core import IdentityVerifier, StaticFaces, Verification
+
+    photo = _photo("ageitgey__examples_two_people.jpg", 600)
+    found = detector.detect(photo)
+    same_places = StaticFaces([f.box for f in found], [f.landmarks for f in found])  # "finds" them in any output
+    verifier = IdentityVerifier(recognizer=_EveryoneLooksTheSame(), detector=same_places)
+    verification = Verification(verifier, max_retries=1)
+    out, mask, faces = pipeline.anonymize_faces(photo, detector, verification=verification, **FAST)
+    _assert_no_face_unchanged(photo, out, mask, faces)
+    plain, _, _ = pipeline.anonymize_faces(photo, detector, **FAST)
+    assert not np.array_equal(out, plain)  # the generated faces were replaced by redactions
