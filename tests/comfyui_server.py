@@ -129,9 +129,15 @@ class ComfyClient:
         status, raw = self._request(path, body)
         return status, (json.loads(raw) if raw.strip() else {})
 
-    def queue_prompt(self, prompt: dict, client_id: str | None = None) -> str:
-        """POST /prompt; returns the prompt id, or raises PromptRejected on a validation error."""
+    def queue_prompt(self, prompt: dict, client_id: str | None = None, targets: list[str] | None = None) -> str:
+        """POST /prompt; returns the prompt id, or raises PromptRejected on a validation error.
+
+        ``targets``: only these output nodes (and what they need) are validated and run
+        (``partial_execution_targets``, what the frontend sends for "Queue selected output nodes").
+        """
         body = {"prompt": prompt, "client_id": client_id or uuid.uuid4().hex}
+        if targets is not None:
+            body["partial_execution_targets"] = list(targets)
         status, answer = self.post("/prompt", body)
         if status != 200 or answer.get("node_errors"):
             raise PromptRejected(status, answer)
@@ -146,6 +152,14 @@ class ComfyClient:
                 return history[prompt_id]
             time.sleep(0.2)
         raise TimeoutError(f"prompt {prompt_id} did not finish within {timeout:.0f} s (queue: {self.get('/queue')})")
+
+    def pending_prompt_ids(self) -> list[str]:
+        return [item[1] for item in self.get("/queue")["queue_pending"]]
+
+    def delete_pending(self, prompt_id: str) -> None:
+        """Remove a prompt from the queue before it starts (a running prompt is not affected)."""
+        status, _ = self.post("/queue", {"delete": [prompt_id]})
+        assert status == 200, f"/queue delete answered {status}"
 
     def interrupt(self, prompt_id: str | None = None) -> None:
         status, _ = self.post("/interrupt", {"prompt_id": prompt_id} if prompt_id else {})

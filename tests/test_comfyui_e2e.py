@@ -1,16 +1,22 @@
 """End to end: the pack inside a real ComfyUI server, driven only through its HTTP and websocket API.
 
 Every example workflow in workflows/ is converted to an API prompt with the server's /object_info, made
-small (2 steps, 64x64 where a widget allows it, tiny models), queued and checked. Also covered: interrupts,
-unusable model folders, a wrong CLIP vision model, and equality of the nodes with core's Python API.
+small (2 steps, 64x64 where a widget allows it, tiny models), queued and checked. The in-the-wild workflows
+run on a real group photo and must leave every pixel far from the faces as it was; the one that polishes the
+seams with an SD checkpoint runs up to its FaceAnon part and is validated as a whole against an empty
+stand-in checkpoint file. Also covered: interrupts, unusable model folders, a wrong CLIP vision model, and
+equality of the nodes with core's Python API.
 
 Needs a ComfyUI checkout in $COMFYUI_PATH. Its Python is $COMFYUI_PATH/venv/bin/python, else
 $COMFYUI_PYTHON, else this interpreter. The server runs on loopback with --cpu and the tiny random models
-from tests/fixtures/golden (FaceAnon) and comfyui_test_models.py (upscaler, TAESD, CLIP vision).
+from tests/fixtures/golden (FaceAnon) and comfyui_test_models.py (upscaler, TAESD, CLIP vision). The
+in-the-wild workflows also need the shared test data (../shared: the YuNet detector and real photos, never
+copied into the repository); without it they are skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -31,7 +37,7 @@ from comfyui_server import (
     status_message,
 )
 from comfyui_test_models import write_compact_upscaler, write_taesd, write_vit_h_keys_only
-from conftest import ROOT, TINY_MODEL, golden_image
+from conftest import ROOT, SHARED, TINY_MODEL, golden_image
 from PIL import Image
 from safetensors.numpy import load_file
 from workflow_to_api import workflow_to_api
@@ -54,12 +60,31 @@ RUN_TIMEOUT = 120
 MASK_HOLE = slice(16, 48)
 LATENT_HOLE = slice(2, 6)
 
+# Shared test data for the in-the-wild workflows: the detector, a photo of two people (faces in its top
+# half) given to ComfyUI as group.jpg, 600 px wide, and a portrait given as portrait.jpg (swap source).
+YUNET = os.path.join(SHARED, "models", "face_detection_yunet_2023mar_int8bq.onnx")
+GROUP_PHOTO = os.path.join(SHARED, "faces", "ageitgey__examples_two_people.jpg")
+GROUP_INPUT = "group.jpg"
+GROUP_WIDTH = 600
+GROUP_FACES = 2
+PORTRAIT = os.path.join(SHARED, "faces", "cmusatyala__images_examples_clapton-2.jpg")
+HAS_SHARED_DATA = all(os.path.isfile(path) for path in (YUNET, GROUP_PHOTO, PORTRAIT))
+needs_shared_data = pytest.mark.skipif(
+    not HAS_SHARED_DATA, reason=f"needs the shared test data: {YUNET}, {GROUP_PHOTO} and {PORTRAIT}"
+)
+# The name the polishing workflow picks in Load Checkpoint; an empty file of that name lets /prompt
+# validation pass. It is never loaded.
+SD_CHECKPOINT = "v2-1_768-ema-pruned.safetensors"
+
 # Test-friendly values substituted into every prompt: (node class, input) -> value.
 SMALL_VALUES = {
     ("FaceAnonAnonymize", "steps"): 2,
     ("FaceAnonSwap", "steps"): 2,
     ("FaceAnonSampler", "steps"): 2,
     ("KarrasScheduler", "steps"): 2,
+    ("FaceAnonAnonymizeFacesInImage", "steps"): 2,
+    ("FaceAnonSwapFaceInImage", "steps"): 2,
+    ("KSampler", "steps"): 2,
     ("FaceAnonEncodeReference", "width"): 64,
     ("FaceAnonEncodeReference", "height"): 64,
     ("ImageScale", "width"): 64,
@@ -68,8 +93,11 @@ SMALL_VALUES = {
     ("UpscaleModelLoader", "model_name"): "tiny-compact.safetensors",
 }
 
+PHOTO_SIZE = "size of group.jpg"
+
 # Output node class -> (width, height) of every image it shows, per workflow. The one-click nodes always
-# work at 512x512; the modular ones follow Encode Reference's (substituted) 64x64.
+# work at 512x512; the modular ones follow Encode Reference's (substituted) 64x64; the in-the-wild ones
+# keep the photo's size.
 EXPECTED_IMAGES = {
     "anonymize-aligned-face": {"SaveImage": (512, 512)},
     "swap-aligned-faces": {"SaveImage": (512, 512)},
@@ -77,7 +105,20 @@ EXPECTED_IMAGES = {
     "anonymize-and-upscale": {"PreviewImage": (512, 512), "SaveImage": (2048, 2048)},
     "masked-anonymize": {"SaveImage": (64, 64)},
     "custom-sampler-karras": {"SaveImage": (64, 64)},
+    "anonymize-faces-in-photo": {"SaveImage": PHOTO_SIZE, "PreviewImage": PHOTO_SIZE},
+    "redact-faces": {"SaveImage": PHOTO_SIZE},
+    "detect-anonymize-upscale-paste": {"SaveImage": PHOTO_SIZE},
+    "anonymize-and-inpaint-seams": {"PreviewImage": PHOTO_SIZE},
+    "swap-face-into-photo": {"SaveImage": PHOTO_SIZE},
 }
+# Workflows that work on group.jpg (and need the shared test data).
+IN_THE_WILD = {
+    "anonymize-faces-in-photo", "redact-faces", "detect-anonymize-upscale-paste", "anonymize-and-inpaint-seams",
+    "swap-face-into-photo",
+}
+# Workflows that cannot run whole here (a full SD checkpoint cannot be made tiny): only these output node
+# classes (and what they need) run, as with the frontend's "Queue selected output nodes".
+PARTIAL_RUNS = {"anonymize-and-inpaint-seams": ("PreviewImage",)}
 
 
 @dataclass
@@ -94,6 +135,11 @@ class ComfyUI:
     def output(self) -> str:
         return os.path.join(self.root, "output")
 
+    @property
+    def photo_size(self) -> tuple[int, int]:
+        with Image.open(os.path.join(self.root, "input", GROUP_INPUT)) as photo:
+            return photo.size
+
 
 # -- server fixture ---------------------------------------------------------------------------------
 
@@ -104,6 +150,7 @@ def _write_extra_model_paths(root: str) -> str:
         "upscale_models": "models/upscale_models",
         "vae_approx": "models/vae_approx",
         "clip_vision": "models/clip_vision",
+        "checkpoints": "models/checkpoints",
         "custom_nodes": "custom_nodes",
     }
     lines = ["faceanon_e2e:", f"  base_path: {json.dumps(root)}"] + [f"  {k}: {v}" for k, v in folders.items()]
@@ -119,14 +166,23 @@ def _write_inputs(input_dir: str) -> None:
     alpha[MASK_HOLE, MASK_HOLE] = 0
     Image.fromarray(np.dstack([face, alpha]), "RGBA").save(os.path.join(input_dir, "face.png"))
     golden_image("img_b").save(os.path.join(input_dir, "face2.png"))
+    if HAS_SHARED_DATA:
+        with Image.open(GROUP_PHOTO) as photo:
+            photo = photo.convert("RGB")
+            height = round(photo.height * GROUP_WIDTH / photo.width)
+            photo.resize((GROUP_WIDTH, height), Image.LANCZOS).save(os.path.join(input_dir, GROUP_INPUT), quality=90)
+        shutil.copy(PORTRAIT, os.path.join(input_dir, "portrait.jpg"))
 
 
 def _prepare_instance(root: str) -> str:
     """Models, custom_nodes, input/output/user folders and extra_model_paths.yaml under ``root``."""
-    for folder in ("models/upscale_models", "models/vae_approx", "models/clip_vision", "custom_nodes",
-                   "input", "output", "user"):
+    for folder in ("models/upscale_models", "models/vae_approx", "models/clip_vision", "models/checkpoints",
+                   "models/face_anon/detectors", "custom_nodes", "input", "output", "user"):
         os.makedirs(os.path.join(root, folder))
     shutil.copytree(TINY_MODEL, os.path.join(root, "models", "face_anon", "face-anon-simple"))
+    if HAS_SHARED_DATA:  # the int8 YuNet variant is accepted next to the canonical name
+        shutil.copy(YUNET, os.path.join(root, "models", "face_anon", "detectors"))
+    open(os.path.join(root, "models", "checkpoints", SD_CHECKPOINT), "wb").close()
     write_compact_upscaler(os.path.join(root, "models", "upscale_models", "tiny-compact.safetensors"))
     vae_approx = os.path.join(root, "models", "vae_approx")
     write_taesd(
@@ -207,9 +263,9 @@ def set_inputs(prompt: dict, class_type: str, **values) -> dict:
     return prompt
 
 
-def run(comfyui: ComfyUI, prompt: dict, client_id: str | None = None) -> dict:
+def run(comfyui: ComfyUI, prompt: dict, client_id: str | None = None, targets: list[str] | None = None) -> dict:
     """Queue a prompt (it must pass validation) and return its finished /history entry."""
-    prompt_id = comfyui.client.queue_prompt(prompt, client_id)
+    prompt_id = comfyui.client.queue_prompt(prompt, client_id, targets)
     return comfyui.client.wait_for_history(prompt_id, RUN_TIMEOUT)
 
 
@@ -233,6 +289,57 @@ def output_images(comfyui: ComfyUI, entry: dict, node: str) -> list[np.ndarray]:
 def saved_file(comfyui: ComfyUI, ref: dict) -> str:
     assert ref["type"] == "output", ref
     return os.path.join(comfyui.output, ref["subfolder"], ref["filename"])
+
+
+INPUT_PREVIEW = "e2e_input_preview"
+# The output node that shows the in-the-wild result, when it is not the SaveImage.
+RESULT_NODE = {"anonymize-and-inpaint-seams": "PreviewImage"}
+
+
+def photo_loader(prompt: dict) -> str:
+    """The id of the LoadImage node that loads the group photo."""
+    ids = [i for i, n in prompt.items() if n["class_type"] == "LoadImage" and n["inputs"]["image"] == GROUP_INPUT]
+    assert len(ids) == 1, f"expected one LoadImage of group.jpg, found {ids}"
+    return ids[0]
+
+
+def changed_pixels(image: np.ndarray, photo: np.ndarray) -> np.ndarray:
+    return np.any(image != photo, axis=-1)
+
+
+def check_photo_result(comfyui: ComfyUI, name: str, prompt: dict, entry: dict) -> None:
+    """Only the faces of group.jpg changed: its bottom third (far below both faces) is bit-identical to the
+    photo as LoadImage decoded it (8-bit JPEG pixels, saved as PNG), and each half's top has new pixels."""
+    (photo,) = output_images(comfyui, entry, INPUT_PREVIEW)
+    result_type = RESULT_NODE.get(name, "SaveImage")
+    (result,) = [i for i, node in prompt.items() if node["class_type"] == result_type and i != INPUT_PREVIEW]
+    (image,) = output_images(comfyui, entry, result)
+    assert image.shape == photo.shape
+    height, width = photo.shape[:2]
+    far = slice(2 * height // 3, None)
+    assert not changed_pixels(image[far], photo[far]).any(), f"{name} changed pixels far from the faces"
+
+    changed = changed_pixels(image, photo)
+    top_left, top_right = changed[: height // 2, : width // 2], changed[: height // 2, width // 2 :]
+    assert top_right.sum() > 1000, f"{name}: the right face did not change"
+    if name == "swap-face-into-photo":  # max_faces 1: only the largest face (the right one) is swapped
+        assert not changed[:, : width // 2].any(), f"{name} changed the left person"
+    else:
+        assert top_left.sum() > 1000, f"{name}: the left face did not change"
+
+    for node in (i for i, n in prompt.items() if n["class_type"] == "PreviewAny"):  # the face count
+        assert entry["outputs"][node]["text"] == [str(GROUP_FACES)], entry["outputs"][node]
+
+    mask_previews = [i for i, n in prompt.items() if n["class_type"] == "MaskToImage"]
+    for mask_node in mask_previews:
+        (preview,) = [i for i, n in prompt.items() if n["inputs"].get("images") == [mask_node, 0]]
+        (mask,) = output_images(comfyui, entry, preview)
+        mask = mask[..., 0]
+        assert mask[far].max() == 0 and mask[: height // 2].max() == 255
+        # 0 in the 8-bit preview is a mask value under 1/255: such a blend moves a pixel by at most 1 level.
+        difference = np.abs(image.astype(int) - photo.astype(int)).max(axis=-1)
+        assert difference[mask == 0].max() <= 1, f"{name} changed pixels outside its MASK output"
+        assert changed[mask == 255].mean() > 0.5, f"{name}: most pixels inside its MASK output are unchanged"
 
 
 # -- tests ------------------------------------------------------------------------------------------
@@ -268,16 +375,26 @@ def test_every_example_workflow_has_expectations():
 @pytest.mark.parametrize("path", WORKFLOWS, ids=workflow_name)
 def test_example_workflow_runs(comfyui, path):
     name = workflow_name(path)
+    if name in IN_THE_WILD and not HAS_SHARED_DATA:
+        pytest.skip(f"{name} needs the shared test data ({YUNET}, {GROUP_PHOTO}, {PORTRAIT})")
     prompt = small_prompt(comfyui, name)
     steps = {node["class_type"]: node["inputs"]["steps"] for node in prompt.values() if "steps" in node["inputs"]}
     assert set(steps.values()) <= {2}, f"add the node to SMALL_VALUES to keep this test fast: {steps}"
-    entry = run(comfyui, prompt)
-    assert_success(entry)
-
-    expected = EXPECTED_IMAGES[name]
     output_nodes = {
         i: node["class_type"] for i, node in prompt.items() if node["class_type"] in ("SaveImage", "PreviewImage")
     }
+    targets = None
+    if name in PARTIAL_RUNS:
+        targets = [i for i, class_type in output_nodes.items() if class_type in PARTIAL_RUNS[name]]
+        output_nodes = {i: output_nodes[i] for i in targets}
+    if name in IN_THE_WILD:  # also show the photo as LoadImage decodes it, to compare pixels with
+        prompt[INPUT_PREVIEW] = {"class_type": "PreviewImage", "inputs": {"images": [photo_loader(prompt), 0]}}
+        if targets is not None:
+            targets.append(INPUT_PREVIEW)
+    entry = run(comfyui, prompt, targets=targets)
+    assert_success(entry)
+
+    expected = EXPECTED_IMAGES[name]
     assert sorted(output_nodes.values()) == sorted(expected)
     for node, class_type in output_nodes.items():
         refs = entry["outputs"][node]["images"]
@@ -287,9 +404,52 @@ def test_example_workflow_runs(comfyui, path):
         else:
             assert refs[0]["type"] == "temp"
         (image,) = output_images(comfyui, entry, node)
-        width, height = expected[class_type]
+        width, height = comfyui.photo_size if expected[class_type] == PHOTO_SIZE else expected[class_type]
         assert image.shape == (height, width, 3), f"{class_type} of {name}"
         assert image.max() > image.min(), f"{class_type} of {name} is one flat colour"
+    if name in IN_THE_WILD:
+        check_photo_result(comfyui, name, prompt, entry)
+
+
+@contextlib.contextmanager
+def busy_server(comfyui: ComfyUI):
+    """Keep the server busy with a long FaceAnon Sampler run, so prompts queued meanwhile stay pending;
+    it is interrupted on exit. Yields its prompt id."""
+    prompt = set_inputs(small_prompt(comfyui, "modular-anonymize"), "FaceAnonSampler", steps=500, seed=7)
+    sampler = node_id(prompt, "FaceAnonSampler")
+    client_id = uuid.uuid4().hex
+    messages = WebSocketMessages(comfyui.client.host, comfyui.client.port, client_id)
+    prompt_id = None
+    try:
+        prompt_id = comfyui.client.queue_prompt(prompt, client_id)
+        messages.wait_for(  # sampling has begun: an interrupt now cannot be lost before the prompt starts
+            lambda m: m["type"] == "progress" and m["data"].get("prompt_id") == prompt_id
+            and m["data"].get("node") == sampler,
+            timeout=60,
+        )
+        yield prompt_id
+    finally:
+        if prompt_id is not None:
+            comfyui.client.interrupt(prompt_id)
+            entry = comfyui.client.wait_for_history(prompt_id, RUN_TIMEOUT)
+            assert status_message(entry, "execution_interrupted") is not None, status_events(entry)
+        messages.close()
+
+
+@needs_shared_data
+def test_inpaint_workflow_passes_validation_as_a_whole(comfyui):
+    """The SD polishing part cannot run (no real checkpoint), but ComfyUI must accept the whole workflow:
+    every node known, every link of the right type, every value valid. It is queued while the server is
+    busy and deleted before it can start."""
+    prompt = small_prompt(comfyui, "anonymize-and-inpaint-seams")
+    assert prompt[node_id(prompt, "CheckpointLoaderSimple")]["inputs"]["ckpt_name"] == SD_CHECKPOINT
+    with busy_server(comfyui):
+        prompt_id = comfyui.client.queue_prompt(prompt)  # raises PromptRejected unless node_errors == {}
+        assert prompt_id in comfyui.client.pending_prompt_ids()
+        comfyui.client.delete_pending(prompt_id)
+        queue = comfyui.client.get("/queue")
+        assert prompt_id not in [item[1] for item in queue["queue_pending"] + queue["queue_running"]]
+    assert comfyui.client.get(f"/history/{prompt_id}") == {}, "the workflow ran with the stand-in checkpoint"
 
 
 def test_modular_workflow_matches_core_pipeline(comfyui, pipeline):

@@ -9,7 +9,7 @@ import os
 
 import pytest
 from conftest import ROOT
-from workflow_to_api import WorkflowConversionError, widget_slots, workflow_to_api
+from workflow_to_api import WorkflowConversionError, is_widget, widget_slots, workflow_to_api
 
 import faceanon
 
@@ -63,7 +63,7 @@ def test_links_match_node_sockets(workflow):
         output = nodes[origin]["outputs"][origin_slot]
         assert output["type"] == kind and link_id in output["links"]
         target_input = nodes[target]["inputs"][target_slot]
-        assert target_input["type"] == kind and target_input["link"] == link_id
+        assert target_input["type"] in (kind, "*") and target_input["link"] == link_id  # "*": e.g. Preview Any
     used_by_inputs = {i["link"] for n in nodes.values() for i in n["inputs"] if i["link"] is not None}
     used_by_outputs = {i for n in nodes.values() for o in n["outputs"] for i in (o["links"] or [])}
     assert used_by_inputs == used_by_outputs == link_ids
@@ -86,8 +86,10 @@ def test_workflow_uses_realistic_user_values(workflow):
         values = node["widgets_values"]
         if node["type"] == "FaceAnonModelLoader":
             assert values == ["face-anon-simple", "auto", False]
+        elif node["type"] == "FaceAnonDetectorLoader":
+            assert values == [0.9, False]
         elif node["type"] == "LoadImage":
-            assert values[0].endswith(".png") and values[1] == "image"
+            assert values[0].endswith((".png", ".jpg")) and values[1] == "image"
 
 
 def test_faceanon_widget_values_fit_the_node_inputs(workflow):
@@ -108,6 +110,26 @@ def test_faceanon_widget_values_fit_the_node_inputs(workflow):
                 assert values[index + 1] == "fixed"
             index += count
         assert index == len(values), f"{node['type']}: {values}"
+
+
+def test_faceanon_sockets_match_the_node_classes(workflow):
+    """A FaceAnon node's input sockets are its non-widget inputs (optional ones with shape 7), its outputs
+    are RETURN_NAMES/RETURN_TYPES, so the workflow still loads cleanly after a node changes."""
+    for node in workflow["nodes"]:
+        cls = faceanon.NODE_CLASS_MAPPINGS.get(node["type"])
+        if cls is None:
+            continue
+        inputs = cls.INPUT_TYPES()
+        expected = [
+            (name, spec[0], section == "optional")
+            for section in ("required", "optional")
+            for name, spec in inputs.get(section, {}).items()
+            if not is_widget(list(spec))
+        ]
+        sockets = [(i["name"], i["type"], i.get("shape") == 7) for i in node["inputs"]]
+        assert sockets == expected, node["type"]
+        names = getattr(cls, "RETURN_NAMES", None) or cls.RETURN_TYPES
+        assert [(o["name"], o["type"]) for o in node["outputs"]] == list(zip(names, cls.RETURN_TYPES)), node["type"]
 
 
 # -- converter ----------------------------------------------------------------------------------------
