@@ -94,6 +94,18 @@ def _generation_options(parser: argparse.ArgumentParser, with_degree: bool) -> N
     _device_options(group)
 
 
+def _verification_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("verification")
+    group.add_argument("--verify", action="store_true",
+                       help="check every anonymized face with face recognition (SFace, in DIR/recognizers); retry the "
+                            "recognizable ones with a new seed and a stronger degree, then redact them")
+    group.add_argument("--similarity-threshold", type=_ranged(float, -1, 1), default=0.363, metavar="S",
+                       help="cosine similarity at or above which a face counts as recognizable (default 0.363, "
+                            "OpenCV's SFace 'same person' value)")
+    group.add_argument("--max-retries", type=_ranged(int, 0, 10), default=2, metavar="N",
+                       help="new attempts for a recognizable face before it is redacted (default 2)")
+
+
 def _device_options(parser) -> None:
     parser.add_argument("--device", help="torch device, e.g. cuda, cuda:1, mps, cpu (default: the best available)")
     parser.add_argument("--dtype", choices=DTYPES, default="auto",
@@ -113,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     description="Give every selected face a new identity.")
     _file_options(anonymize)
     _generation_options(anonymize, with_degree=True)
+    _verification_options(anonymize)
     _face_options(anonymize)
     _model_options(anonymize)
 

@@ -45,6 +45,14 @@ def _read_source(args, detector):
     return source
 
 
+def _verification(args, root):
+    from ..core.verification import IdentityVerifier
+    from ..core.verified_faces import Verification
+
+    verifier = IdentityVerifier(models_dir=root, threshold=args.similarity_threshold)
+    return Verification(verifier, max_retries=args.max_retries)
+
+
 def run(args) -> int:
     swap = args.command == "swap"
     degree = 0.0 if swap else args.degree
@@ -53,8 +61,11 @@ def run(args) -> int:
     todo = file_run.pending()
     if todo:
         root = models_root(args.models)
-        require_models(root, ("model",) if args.aligned else ("model", "detector"), args.download,
-                       announce=lambda text: print(text, file=sys.stderr))
+        verify = getattr(args, "verify", False)
+        if verify and args.aligned:
+            raise UsageError("--verify checks faces found in photos; it cannot be used with --aligned")
+        groups = ("model",) if args.aligned else ("model", "detector") + (("recognizer",) if verify else ())
+        require_models(root, groups, args.download, announce=lambda text: print(text, file=sys.stderr))
         detector = None
         if not args.aligned:
             from ..core.faces import FaceDetector
@@ -67,6 +78,8 @@ def run(args) -> int:
         else:
             from .photo_faces import PhotoFaces as Processor
         processor = Processor(pipe, detector, args, degree, source, file_run.start(len(todo)))
+        if verify:
+            processor.verification = _verification(args, root)
         for start in range(0, len(todo), args.batch):
             _run_group(file_run, processor, todo[start:start + args.batch])
     return file_run.finish()

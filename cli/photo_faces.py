@@ -13,6 +13,7 @@ class PhotoFaces:
         self.progress = progress
         self.selection = FaceSelection(min_size=args.min_face, max_faces=args.max_faces, order=args.order)
         self.fail_closed = FailClosed(enabled=args.fail_closed, method=args.fallback)
+        self.verification = None
 
     def __call__(self, photos) -> list[Outcome]:
         args = self.args
@@ -20,7 +21,7 @@ class PhotoFaces:
             self.pipe, [photo.pixels for photo in photos], self.detector, degree=self.degree, source=self.source,
             guidance=args.guidance, steps=args.steps, seed=args.seed, scheduler=args.scheduler,
             framing=args.framing, selection=self.selection, fail_closed=self.fail_closed,
-            batch_size=args.batch, callback=self.progress.step,
+            batch_size=args.batch, callback=self.progress.step, verification=self.verification,
         )
         outcomes = []
         for result in results:

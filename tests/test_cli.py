@@ -408,3 +408,28 @@ def test_report_takes_per_face_records_from_the_result():
         {"threshold": 0.36}
     assert records[1]["passed"] is False
     assert merge_verification(records, "something else") == {"report": "something else"}
+
+
+SFACE = SHARED / "models" / "face_recognition_sface_2021dec_int8bq.onnx"
+
+
+@pytest.mark.skipif(not SFACE.is_file(), reason=f"needs the shared recognizer {SFACE}")
+def test_verify_checks_every_face_and_reports_it(models, tmp_path):
+    (models / "recognizers").mkdir(exist_ok=True)
+    shutil.copy(SFACE, models / "recognizers")
+    photo = _save_photo("ageitgey__examples_two_people.jpg", tmp_path / "in" / "two.jpg", max_side=400)
+    report = tmp_path / "report.json"
+    status = main(["anonymize", str(photo), "-o", str(tmp_path / "out"), "--models", str(models), "--verify",
+                   "--max-retries", "1", "--report", str(report), "--device", "cpu", *FAST])
+    assert status == 0
+    faces = json.loads(report.read_text())["files"][0]["faces"]
+    assert len(faces) == 2
+    assert all(face["verified"] is True and "similarity_final" in face and "attempts" in face for face in faces)
+
+
+def test_verify_cannot_be_combined_with_aligned(models, tmp_path, capsys):
+    face = tmp_path / "face.png"
+    Image.new("RGB", (64, 64), (120, 100, 90)).save(face)
+    assert main(["anonymize", str(face), "-o", str(tmp_path / "out"), "--models", str(models), "--aligned",
+                 "--verify", *FAST]) == 2
+    assert "--verify" in capsys.readouterr().err
