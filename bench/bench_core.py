@@ -39,6 +39,7 @@ from diffusers import AutoencoderKL, UNet2DConditionModel  # noqa: E402
 from transformers import CLIPVisionConfig, CLIPVisionModel  # noqa: E402
 
 from faceanon.core.attention_processors import ConcatReferenceAttnProcessor, ReferenceAttnProcessor  # noqa: E402
+from faceanon.core.devices import DTYPES  # noqa: E402
 from faceanon.core.reference_bank import ReferenceBank  # noqa: E402
 from faceanon.core.reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet  # noqa: E402
 from faceanon.core.sd21 import CLIP_VIT_L14_CONFIG, SD21_UNET_CONFIG, SD21_VAE_CONFIG  # noqa: E402
@@ -48,12 +49,15 @@ def peak_rss_gb() -> float:
 
 
 def timed(fn, repeats):
-    best, out = float("inf"), None
+    """Best wall time over ``repeats`` runs (and that run's process CPU time, steadier on a shared machine)."""
+    best, cpu, out = float("inf"), float("inf"), None
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
+        wall = time.perf_counter() - start
+        if wall < best:
+            best, cpu = wall, time.process_time() - start_cpu
+    return best, cpu, out
 
 
 def unet_step_comparison(unet, referencenet, size, repeats, device, dtype):
@@ -63,7 +67,7 @@ def unet_step_comparison(unet, referencenet, size, repeats, device, dtype):
     torch.manual_seed(0)
     embeds = torch.randn(2, 1, 1024, device=device, dtype=dtype)
     latents = torch.randn(2, 4, latent, latent, device=device, dtype=dtype)
-    ref_time, source = timed(lambda: run_referencenet(referencenet, recorder, latents, embeds), repeats)
+    ref_time, _, source = timed(lambda: run_referencenet(referencenet, recorder, latents, embeds), repeats)
     driving = {k: v[:1] for k, v in source.items()}
     sample = torch.randn(2, 4, latent, latent, device=device, dtype=dtype)
     context = torch.randn(2, 2, 1024, device=device, dtype=dtype)
@@ -76,9 +80,9 @@ def unet_step_comparison(unet, referencenet, size, repeats, device, dtype):
             first = time.perf_counter()
             out = unet(sample, 500, encoder_hidden_states=context).sample
             first = time.perf_counter() - first
-            step, out = timed(lambda: unet(sample, 500, encoder_hidden_states=context).sample, repeats)
-        results[label] = (first, step, out.float())
-    diff = (results["a_concat"][2] - results["b_ours"][2]).abs().max().item()
+            step, cpu, out = timed(lambda: unet(sample, 500, encoder_hidden_states=context).sample, repeats)
+        results[label] = (first, step, cpu, out.float())
+    diff = (results["a_concat"][3] - results["b_ours"][3]).abs().max().item()
     return ref_time, results, diff
 
 
@@ -105,7 +109,7 @@ def main():
     parser.add_argument("--dtype", default="fp32", choices=["fp32", "fp16", "bf16"])
     parser.add_argument("--skip-whole", action="store_true")
     args = parser.parse_args()
-    device, dtype = torch.device(args.device), core.devices.DTYPES[args.dtype]
+    device, dtype = torch.device(args.device), DTYPES[args.dtype]
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}, dtype {args.dtype}")
     start = time.perf_counter()
     torch.manual_seed(0)
@@ -114,10 +118,11 @@ def main():
     print(f"built UNet + ReferenceNet in {time.perf_counter() - start:.1f} s, params {sum(p.numel() for p in unet.parameters()):,}")
     for size in args.sizes:
         ref_time, results, diff = unet_step_comparison(unet, referencenet, size, args.repeats, device, dtype)
-        (_, a_step, _), (b_first, b_step, _) = results["a_concat"], results["b_ours"]
+        (_, a_step, a_cpu, _), (b_first, b_step, b_cpu, _) = results["a_concat"], results["b_ours"]
         print(f"[{size}x{size}] ReferenceNet pass (batch 2, early exit): {ref_time:.2f} s")
-        print(f"[{size}x{size}] UNet step batch 2: (a) concat {a_step:.2f} s | (b) ours {b_step:.2f} s "
-              f"(first step incl. reference projections {b_first:.2f} s) | speed-up {a_step / b_step:.2f}x | max|diff| {diff:.2e}")
+        print(f"[{size}x{size}] UNet step batch 2: (a) concat {a_step:.2f} s wall / {a_cpu:.1f} s CPU | (b) ours "
+              f"{b_step:.2f} s wall / {b_cpu:.1f} s CPU (first step incl. reference projections {b_first:.2f} s) | "
+              f"speed-up {a_step / b_step:.2f}x wall, {a_cpu / b_cpu:.2f}x CPU | max|diff| {diff:.2e}")
     if not args.skip_whole:
         size = min(args.sizes)
         driving_net = UNet2DConditionModel(**SD21_UNET_CONFIG).eval().to(device, dtype)
