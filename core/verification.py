@@ -47,15 +47,22 @@ class SFaceRecognizer:
         if not path.is_file():
             raise ModelFileMissingError(f"SFace face recognizer model file not found: {path}")
         self.model_path = path
+        # OpenCV 5's new DNN engine counts the int8bq model's unused graph inputs and FaceRecognizerSF.feature
+        # then fails; the classic engine runs the same network (FaceRecognizerSF.feature's own preprocessing).
+        engine = getattr(cv2.dnn, "ENGINE_CLASSIC", None)
         try:
             self._net = cv2.FaceRecognizerSF.create(str(path), "")
+            self._features = None if engine is None else cv2.dnn.readNetFromONNX(str(path), engine)
         except cv2.error as error:
             raise ModelFileError(f"could not load the SFace face recognizer from {path}: {error}") from None
 
     def embed(self, image: ImageLike, face: Face) -> np.ndarray:
         bgr = np.ascontiguousarray(as_rgb_uint8(image)[:, :, ::-1])
         aligned = self._net.alignCrop(bgr, yunet_row(face))
-        return np.asarray(self._net.feature(aligned), dtype=np.float32).reshape(-1)
+        if self._features is None:
+            return np.asarray(self._net.feature(aligned), dtype=np.float32).reshape(-1)
+        self._features.setInput(cv2.dnn.blobFromImage(aligned, 1.0, (112, 112), (0, 0, 0), True, False))
+        return np.asarray(self._features.forward(), dtype=np.float32).reshape(-1)
 
 
 def yunet_row(face: Face) -> np.ndarray:

@@ -59,7 +59,7 @@ INDICES = ("STRING", {"default": "", "tooltip": "Only these faces, by position i
 SELECTION_MASK = ("MASK", {"tooltip": "Optional: only faces whose box centre lies inside this mask are processed."})
 FEATHER = ("FLOAT", {"default": 0.06, "min": 0.0, "max": 0.5, "step": 0.01,
                      "tooltip": "Soft edge of the pasted face, as a fraction of the crop side."})
-GROW = ("FLOAT", {"default": 0.0, "min": -0.3, "max": 0.3, "step": 0.01,
+GROW = ("FLOAT", {"default": 0.0, "min": -0.25, "max": 0.3, "step": 0.01,
                   "tooltip": "Grow (positive) or shrink (negative) the pasted face region, as a fraction of the crop side."})
 COLOR_MATCH = ("BOOLEAN", {"default": False, "tooltip": "Match the new face's colour and brightness to the original skin."})
 BATCH_SIZE = ("INT", {"default": 4, "min": 1, "max": 64, "tooltip": "Faces per UNet call (more is faster on a big GPU)."})

@@ -38,11 +38,13 @@ from comfyui_server import (
 )
 from comfyui_test_models import write_compact_upscaler, write_taesd, write_vit_h_keys_only
 from conftest import ROOT, SHARED, TINY_MODEL, golden_image
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from safetensors.numpy import load_file
 from workflow_to_api import workflow_to_api
 
 import faceanon
+from faceanon.core.face_report import ACTIONS, REPORT_KEYS
+from faceanon.core.verified_faces import RETRY_SEED_STRIDE
 
 COMFYUI_PATH = os.environ.get("COMFYUI_PATH")
 pytestmark = pytest.mark.skipif(
@@ -60,17 +62,20 @@ RUN_TIMEOUT = 120
 MASK_HOLE = slice(16, 48)
 LATENT_HOLE = slice(2, 6)
 
-# Shared test data for the in-the-wild workflows: the detector, a photo of two people (faces in its top
-# half) given to ComfyUI as group.jpg, 600 px wide, and a portrait given as portrait.jpg (swap source).
+# Shared test data for the in-the-wild workflows: the detector, the SFace recognizer (identity verifier), a
+# photo of two people (faces in its top half) given to ComfyUI as group.jpg, 600 px wide, and a portrait
+# given as portrait.jpg (swap source).
 YUNET = os.path.join(SHARED, "models", "face_detection_yunet_2023mar_int8bq.onnx")
+SFACE = os.path.join(SHARED, "models", "face_recognition_sface_2021dec_int8bq.onnx")
 GROUP_PHOTO = os.path.join(SHARED, "faces", "ageitgey__examples_two_people.jpg")
 GROUP_INPUT = "group.jpg"
 GROUP_WIDTH = 600
 GROUP_FACES = 2
 PORTRAIT = os.path.join(SHARED, "faces", "cmusatyala__images_examples_clapton-2.jpg")
-HAS_SHARED_DATA = all(os.path.isfile(path) for path in (YUNET, GROUP_PHOTO, PORTRAIT))
+SHARED_FILES = (YUNET, SFACE, GROUP_PHOTO, PORTRAIT)
+HAS_SHARED_DATA = all(os.path.isfile(path) for path in SHARED_FILES)
 needs_shared_data = pytest.mark.skipif(
-    not HAS_SHARED_DATA, reason=f"needs the shared test data: {YUNET}, {GROUP_PHOTO} and {PORTRAIT}"
+    not HAS_SHARED_DATA, reason=f"needs the shared test data: {', '.join(SHARED_FILES)}"
 )
 # The name the polishing workflow picks in Load Checkpoint; an empty file of that name lets /prompt
 # validation pass. It is never loaded.
@@ -110,12 +115,16 @@ EXPECTED_IMAGES = {
     "detect-anonymize-upscale-paste": {"SaveImage": PHOTO_SIZE},
     "anonymize-and-inpaint-seams": {"PreviewImage": PHOTO_SIZE},
     "swap-face-into-photo": {"SaveImage": PHOTO_SIZE},
+    "anonymize-verify-save-private": {"FaceAnonSaveImagePrivate": PHOTO_SIZE},
 }
 # Workflows that work on group.jpg (and need the shared test data).
 IN_THE_WILD = {
     "anonymize-faces-in-photo", "redact-faces", "detect-anonymize-upscale-paste", "anonymize-and-inpaint-seams",
-    "swap-face-into-photo",
+    "swap-face-into-photo", "anonymize-verify-save-private",
 }
+# Nodes that show or save images: core ones, and the private save (its files are in the output folder).
+IMAGE_OUTPUT_NODES = ("SaveImage", "PreviewImage", "FaceAnonSaveImagePrivate")
+SAVE_NODES = ("SaveImage", "FaceAnonSaveImagePrivate")
 # Workflows that cannot run whole here (a full SD checkpoint cannot be made tiny): only these output node
 # classes (and what they need) run, as with the frontend's "Queue selected output nodes".
 PARTIAL_RUNS = {"anonymize-and-inpaint-seams": ("PreviewImage",)}
@@ -177,11 +186,13 @@ def _write_inputs(input_dir: str) -> None:
 def _prepare_instance(root: str) -> str:
     """Models, custom_nodes, input/output/user folders and extra_model_paths.yaml under ``root``."""
     for folder in ("models/upscale_models", "models/vae_approx", "models/clip_vision", "models/checkpoints",
-                   "models/face_anon/detectors", "custom_nodes", "input", "output", "user"):
+                   "models/face_anon/detectors", "models/face_anon/recognizers", "custom_nodes", "input", "output",
+                   "user"):
         os.makedirs(os.path.join(root, folder))
     shutil.copytree(TINY_MODEL, os.path.join(root, "models", "face_anon", "face-anon-simple"))
-    if HAS_SHARED_DATA:  # the int8 YuNet variant is accepted next to the canonical name
+    if HAS_SHARED_DATA:  # the int8 YuNet and SFace variants are accepted next to the canonical names
         shutil.copy(YUNET, os.path.join(root, "models", "face_anon", "detectors"))
+        shutil.copy(SFACE, os.path.join(root, "models", "face_anon", "recognizers"))
     open(os.path.join(root, "models", "checkpoints", SD_CHECKPOINT), "wb").close()
     write_compact_upscaler(os.path.join(root, "models", "upscale_models", "tiny-compact.safetensors"))
     vae_approx = os.path.join(root, "models", "vae_approx")
@@ -293,7 +304,9 @@ def saved_file(comfyui: ComfyUI, ref: dict) -> str:
 
 INPUT_PREVIEW = "e2e_input_preview"
 # The output node that shows the in-the-wild result, when it is not the SaveImage.
-RESULT_NODE = {"anonymize-and-inpaint-seams": "PreviewImage"}
+RESULT_NODE = {
+    "anonymize-and-inpaint-seams": "PreviewImage", "anonymize-verify-save-private": "FaceAnonSaveImagePrivate",
+}
 
 
 def photo_loader(prompt: dict) -> str:
@@ -327,7 +340,7 @@ def check_photo_result(comfyui: ComfyUI, name: str, prompt: dict, entry: dict) -
     else:
         assert top_left.sum() > 1000, f"{name}: the left face did not change"
 
-    for node in (i for i, n in prompt.items() if n["class_type"] == "PreviewAny"):  # the face count
+    for node in previews_of(comfyui, prompt, "count"):
         assert entry["outputs"][node]["text"] == [str(GROUP_FACES)], entry["outputs"][node]
 
     mask_previews = [i for i, n in prompt.items() if n["class_type"] == "MaskToImage"]
@@ -340,6 +353,81 @@ def check_photo_result(comfyui: ComfyUI, name: str, prompt: dict, entry: dict) -
         difference = np.abs(image.astype(int) - photo.astype(int)).max(axis=-1)
         assert difference[mask == 0].max() <= 1, f"{name} changed pixels outside its MASK output"
         assert changed[mask == 255].mean() > 0.5, f"{name}: most pixels inside its MASK output are unchanged"
+
+
+def previews_of(comfyui: ComfyUI, prompt: dict, output_name: str) -> list[str]:
+    """The ids of the Preview as Text (PreviewAny) nodes that show an output called ``output_name``."""
+    ids = []
+    for i, node in prompt.items():
+        source = node["inputs"].get("source") if node["class_type"] == "PreviewAny" else None
+        if isinstance(source, list):
+            origin, slot = source
+            if comfyui.object_info[prompt[origin]["class_type"]]["output_name"][slot] == output_name:
+                ids.append(i)
+    return ids
+
+
+# A PNG that holds pixels only: header, image data, end. No tEXt/iTXt/zTXt (prompt, workflow), eXIf, iCCP...
+PIXEL_ONLY_PNG_CHUNKS = {b"IHDR", b"IDAT", b"IEND"}
+
+
+def png_chunk_types(data: bytes) -> list[bytes]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
+    types, offset = [], 8
+    while offset < len(data):
+        length = int.from_bytes(data[offset : offset + 4], "big")
+        types.append(data[offset + 4 : offset + 8])
+        offset += 12 + length  # length, type, data, CRC
+    return types
+
+
+def check_private_save(comfyui: ComfyUI, prompt: dict, entry: dict, node: str) -> None:
+    """FaceAnon Save Image (Private) wrote the result as a PNG of the photo's size that holds nothing but
+    pixels, under a name that does not come from the input, with the report as a JSON sidecar; the report
+    that Preview as Text shows has one complete record per face, and no face left recognizable."""
+    inputs = prompt[node]["inputs"]
+    assert inputs["file_format"] == "png" and inputs["naming"] == "counter", inputs
+    (ref,) = entry["outputs"][node]["images"]
+    path = saved_file(comfyui, ref)
+    assert ref["subfolder"] == "" and ref["filename"].startswith(f"{inputs['filename_prefix']}_"), ref
+    assert ref["filename"].endswith(".png") and "group" not in ref["filename"].lower(), ref
+    with open(path, "rb") as f:
+        data = f.read()
+    for secret in (b"workflow", b"prompt", b"group"):
+        assert secret not in data, f"{secret!r} in {path}"
+    assert set(png_chunk_types(data)) <= PIXEL_ONLY_PNG_CHUNKS, png_chunk_types(data)
+    with Image.open(path) as saved:
+        assert isinstance(saved, PngImagePlugin.PngImageFile)
+        assert saved.size == comfyui.photo_size
+        assert set(saved.info) <= {"dpi"}, saved.info
+        assert saved.text == {} and not saved.getexif(), (saved.text, dict(saved.getexif()))
+
+    (preview,) = previews_of(comfyui, prompt, "report")
+    assert prompt[preview]["inputs"]["source"] == inputs["report"], "the saved and the shown reports differ"
+    (text,) = entry["outputs"][preview]["text"]
+    assert "group" not in text
+    report = json.loads(text)
+    assert isinstance(report, list) and len(report) == GROUP_FACES, report
+    assert sorted((r["image_index"], r["face_index"]) for r in report) == [(0, j) for j in range(GROUP_FACES)]
+    anonymize = prompt[inputs["report"][0]]
+    verifier = prompt[anonymize["inputs"]["verifier"][0]]["inputs"]
+    threshold, max_retries = verifier["similarity_threshold"], verifier["max_retries"]
+    for record in report:
+        assert set(record) == set(REPORT_KEYS), record
+        assert record["action"] in ACTIONS and record["action"] != "swapped", record
+        assert record["verified"] is True and record["threshold"] == threshold, record
+        assert 1 <= record["attempts"] <= 1 + max_retries, record
+        assert (record["action"] == "retried") == (record["attempts"] > 1 and record["redaction_method"] is None)
+        assert (record["redaction_method"] is None) == (not record["action"].startswith("redacted")), record
+        assert record["no_face_in_output"] == (record["similarity_final"] is None), record
+        if record["similarity_final"] is not None and record["similarity_final"] >= threshold:
+            assert record["redaction_method"] == "black", f"a face was left recognizable: {record}"
+
+    sidecar = os.path.splitext(path)[0] + ".json"
+    with open(sidecar, encoding="utf-8") as f:
+        sidecar_text = f.read()
+    assert "group" not in sidecar_text
+    assert json.loads(sidecar_text) == {"faces": report}
 
 
 # -- tests ------------------------------------------------------------------------------------------
@@ -380,9 +468,7 @@ def test_example_workflow_runs(comfyui, path):
     prompt = small_prompt(comfyui, name)
     steps = {node["class_type"]: node["inputs"]["steps"] for node in prompt.values() if "steps" in node["inputs"]}
     assert set(steps.values()) <= {2}, f"add the node to SMALL_VALUES to keep this test fast: {steps}"
-    output_nodes = {
-        i: node["class_type"] for i, node in prompt.items() if node["class_type"] in ("SaveImage", "PreviewImage")
-    }
+    output_nodes = {i: node["class_type"] for i, node in prompt.items() if node["class_type"] in IMAGE_OUTPUT_NODES}
     targets = None
     if name in PARTIAL_RUNS:
         targets = [i for i, class_type in output_nodes.items() if class_type in PARTIAL_RUNS[name]]
@@ -399,7 +485,7 @@ def test_example_workflow_runs(comfyui, path):
     for node, class_type in output_nodes.items():
         refs = entry["outputs"][node]["images"]
         assert len(refs) == 1, refs
-        if class_type == "SaveImage":
+        if class_type in SAVE_NODES:
             assert os.path.isfile(saved_file(comfyui, refs[0]))
         else:
             assert refs[0]["type"] == "temp"
@@ -409,6 +495,8 @@ def test_example_workflow_runs(comfyui, path):
         assert image.max() > image.min(), f"{class_type} of {name} is one flat colour"
     if name in IN_THE_WILD:
         check_photo_result(comfyui, name, prompt, entry)
+    for node in (i for i, n in prompt.items() if n["class_type"] == "FaceAnonSaveImagePrivate"):
+        check_private_save(comfyui, prompt, entry, node)
 
 
 @contextlib.contextmanager
@@ -450,6 +538,39 @@ def test_inpaint_workflow_passes_validation_as_a_whole(comfyui):
         queue = comfyui.client.get("/queue")
         assert prompt_id not in [item[1] for item in queue["queue_pending"] + queue["queue_running"]]
     assert comfyui.client.get(f"/history/{prompt_id}") == {}, "the workflow ran with the stand-in checkpoint"
+
+
+@needs_shared_data
+def test_private_workflow_fails_closed_on_faces_that_stay_recognizable(comfyui):
+    """With the pasted region shrunk (grow -0.2) most of each original face stays, so face recognition still
+    matches both faces: each is generated again max_retries times, with new seeds and a stronger degree, then
+    redacted, and the report says so. With fail_closed off the run stops with an error and saves nothing.
+    (One retry, then none, to keep it short.)"""
+    prompt = small_prompt(comfyui, "anonymize-verify-save-private")
+    set_inputs(prompt, "FaceAnonAnonymizeFacesInImage", grow=-0.2)
+    set_inputs(prompt, "FaceAnonVerifierLoader", max_retries=1)
+    anonymize = prompt[node_id(prompt, "FaceAnonAnonymizeFacesInImage")]["inputs"]
+    verifier = prompt[node_id(prompt, "FaceAnonVerifierLoader")]["inputs"]
+    entry = run(comfyui, prompt)
+    assert_success(entry)
+    check_private_save(comfyui, prompt, entry, node_id(prompt, "FaceAnonSaveImagePrivate"))
+    (preview,) = previews_of(comfyui, prompt, "report")
+    retries = verifier["max_retries"]
+    for record in json.loads(entry["outputs"][preview]["text"][0]):
+        assert record["similarity_initial"] >= verifier["similarity_threshold"], record
+        assert record["action"] == "redacted" and record["attempts"] == 1 + retries, record
+        assert record["redaction_method"] in (anonymize["fallback"], "black"), record
+        assert record["final_seed"] == anonymize["seed"] + record["face_index"] + RETRY_SEED_STRIDE * retries
+        stronger = min(verifier["max_degree"], anonymize["degree"] + retries * verifier["degree_step"])
+        assert record["final_degree"] == pytest.approx(stronger), record
+
+    set_inputs(prompt, "FaceAnonAnonymizeFacesInImage", fail_closed=False)
+    set_inputs(prompt, "FaceAnonVerifierLoader", max_retries=0)
+    saved_before = sorted(os.listdir(comfyui.output))
+    error = execution_error(run(comfyui, prompt))
+    assert error["node_type"] == "FaceAnonAnonymizeFacesInImage"
+    assert "still recognizable after 0 retries" in error["exception_message"], error["exception_message"]
+    assert sorted(os.listdir(comfyui.output)) == saved_before
 
 
 def test_modular_workflow_matches_core_pipeline(comfyui, pipeline):

@@ -31,6 +31,11 @@ def _load(path):
         return json.load(f)
 
 
+PRIVATE_WORKFLOWS = [  # those that save with FaceAnon Save Image (Private)
+    path for path in WORKFLOWS if any(node["type"] == "FaceAnonSaveImagePrivate" for node in _load(path)["nodes"])
+]
+
+
 @pytest.fixture(params=WORKFLOWS, ids=lambda p: os.path.basename(p))
 def workflow(request):
     return _load(request.param)
@@ -88,8 +93,34 @@ def test_workflow_uses_realistic_user_values(workflow):
             assert values == ["face-anon-simple", "auto", False]
         elif node["type"] == "FaceAnonDetectorLoader":
             assert values == [0.9, False]
+        elif node["type"] == "FaceAnonVerifierLoader":  # OpenCV's SFace threshold, the default retry policy
+            assert values == [0.363, 2, 0.1, 1.5, False]
         elif node["type"] == "LoadImage":
             assert values[0].endswith((".png", ".jpg")) and values[1] == "image"
+
+
+def test_there_is_a_private_workflow():
+    assert PRIVATE_WORKFLOWS
+
+
+@pytest.mark.parametrize("path", PRIVATE_WORKFLOWS, ids=os.path.basename)
+def test_private_workflows_leak_nothing_through_other_nodes(path):
+    """A workflow that saves with FaceAnon Save Image (Private) keeps the verified report with the image, names
+    its files after nothing in the input, and has no Save/Preview Image node, which would embed the workflow."""
+    workflow = _load(path)
+    nodes = {node["id"]: node for node in workflow["nodes"]}
+    private = [node for node in nodes.values() if node["type"] == "FaceAnonSaveImagePrivate"]
+    assert not [node["type"] for node in nodes.values() if node["type"] in ("SaveImage", "PreviewImage")]
+    input_names = [os.path.splitext(node["widgets_values"][0])[0].lower()
+                   for node in nodes.values() if node["type"] == "LoadImage"]
+    links = {link[0]: link for link in workflow["links"]}
+    for node in private:
+        prefix = node["widgets_values"][0]
+        assert not any(name in prefix.lower() for name in input_names), prefix
+        report = next(i for i in node["inputs"] if i["name"] == "report")
+        _, origin, slot, _, _, _ = links[report["link"]]
+        assert nodes[origin]["type"] == "FaceAnonAnonymizeFacesInImage" and slot == 5
+        assert any(i["name"] == "verifier" and i["link"] is not None for i in nodes[origin]["inputs"])
 
 
 def test_faceanon_widget_values_fit_the_node_inputs(workflow):
