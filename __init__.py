@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """FaceAnon — Face Anonymization Made Simple, as a ComfyUI node pack and a Python library.
 
 ComfyUI imports this folder as a custom node pack; ``pip install .`` installs it as ``faceanon``.

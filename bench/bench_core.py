@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Speed and memory of the core engine on the full SD2.1-sized architecture (random weights).
 
     python bench/bench_core.py [--sizes 256 512] [--repeats 2] [--device cpu] [--dtype fp32]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """In-the-wild costs on the CPU: detection, paste-back, and the per-image overhead outside the UNet.
 
     python bench/bench_faces.py --detector PATH/face_detection_yunet_2023mar.onnx [--photo PATH] [--threads 1]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Generating faces for inputs that already are aligned face crops (``--aligned``): no detection,
 each whole image is one face, generated at 512x512 and resized back to the input's size."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The argument parser: one subcommand per job, options shared where the jobs share them."""
 
 from __future__ import annotations

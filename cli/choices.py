@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Option values, spelled out here so ``faceanon --help`` answers without importing torch or OpenCV.
 
 tests/test_cli.py checks them against the core's own lists.

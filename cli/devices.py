@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """torch, the device and the precision, with errors that say what to install or choose."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``faceanon doctor``: what is installed, which model files are where, and what a run would use."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``faceanon download``: fetch the model files that are missing."""
 
 from __future__ import annotations

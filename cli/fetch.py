@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Downloading the missing model files, after saying how much there is to fetch."""
 
 from __future__ import annotations

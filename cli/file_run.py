@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The bookkeeping every file command shares: resume by skipping finished files, read each input,
 write each result, and keep the progress display, the summary and the report up to date.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``faceanon anonymize`` and ``faceanon swap``: new faces for the faces in image files.
 
 Files are taken ``--batch`` at a time and all their faces generated together, ``--batch`` faces per

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Reading photos upright and writing results in the input's format without any metadata.
 
 EXIF, XMP, ICC profiles and PNG text chunks can identify people (names, GPS, camera serials), so

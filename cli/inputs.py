@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """From INPUT arguments (files, folders, glob patterns) to jobs: which file goes where.
 
 Results keep their input's path relative to the folder (or the fixed part of the pattern) it was

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Entry point: parse the arguments, run the subcommand, turn failures into exit statuses."""
 
 from __future__ import annotations

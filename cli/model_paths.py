@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Where the command line looks for model files, and which of them are present.
 
 The models folder (``--models``, else $FACEANON_MODELS, else ~/.cache/faceanon) holds the diffusion

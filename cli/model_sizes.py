@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Approximate download sizes of the model files, so a download can say how big it is up front."""
 
 from __future__ import annotations

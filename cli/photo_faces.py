@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Generating the faces of whole photos: detect, align, generate, paste back (core.photos)."""
 
 from __future__ import annotations

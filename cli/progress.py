@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Progress over files and over the denoising steps of their faces, on stderr.
 
 Uses tqdm when it is installed (it comes with huggingface_hub); otherwise one line per file.

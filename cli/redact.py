@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``faceanon redact``: classic redaction (blur, pixelate, black, fill) with the face detector only.
 
 Imports neither torch nor the diffusion model.

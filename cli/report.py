@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The --report file: one record per input file, one per face, as JSON."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The counts printed at the end of a run, and the exit status they give."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """FaceAnon core: Face Anonymization Made Simple (Kung et al., WACV 2025) on stock diffusers.
 
 Works as a plain Python library; nothing here imports ComfyUI. Names are imported on first use, so

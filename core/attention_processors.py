@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Attention processors that move ReferenceNet states into the UNet's self-attention.
 
 They follow the shape of diffusers' ``AttnProcessor2_0`` and only ever replace ``attn1``. SD2.1's

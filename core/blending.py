@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Anonymization as in the paper: push the source identity past the "no identity" null point.
 
 Eq.1 scales the source CLIP embedding by (1 - d) before the source ReferenceNet runs; Eq.2 moves each

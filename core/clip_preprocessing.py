@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """CLIP ViT-L/14 preprocessing, written out so the result never depends on a transformers backend.
 
 It reproduces the official pipeline exactly: the [0, 1] image is re-quantised to uint8 by truncation,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Choice of device and dtype when the caller leaves them open."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Fetch the model weights from Hugging Face, only when the user asks for it.
 
 Missing files only: nothing that already exists is overwritten. When the hub cannot be reached the

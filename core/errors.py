@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Exceptions raised by FaceAnon with messages meant for the person running it."""
 
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Turn the image types users hand us into one float tensor layout, and back."""
 
 from __future__ import annotations

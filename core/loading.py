@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Load the official weights, unchanged, into stock diffusers and transformers models."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Where each model component lives on disk and on Hugging Face, and how its files are checked.
 
 Only safetensors are ever loaded: pickled checkpoints (.bin, .ckpt, .pt, .pth) can run arbitrary code.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Faces in the wild: detect, align, generate every selected face in batched UNet calls, paste back.
 
 Fail closed: a selected face that cannot be generated (too small, the sampler failed, the output was

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """FaceAnonPipeline: anonymize or swap faces with the published weights, aligned crops or whole photos."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Where the networks sit while they work. ComfyUI plugs its own memory manager in here."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The official order of random draws, with one CPU generator per batch item.
 
 Item i uses a generator seeded with seed + i and draws, in order: (1) the source VAE posterior sample,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A reference image as the method sees it: its VAE posterior and its CLIP embedding."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The ReferenceNet states that the UNet attends to during one generation."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Which ReferenceNet state feeds which UNet attention, and how the states are captured.
 
 The published weights were trained with a routing quirk of the official code: every attention of a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The denoising loop: v-prediction UNet with references, classifier-free guidance, optional img2img."""
 
 from __future__ import annotations

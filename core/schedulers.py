@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Samplers for the v-prediction SD2.1 schedule, as diffusers schedulers."""
 
 from __future__ import annotations

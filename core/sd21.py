@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Stable Diffusion 2.1's architecture, for building full-size models with random weights (benchmarks, tests).
 
 The published FaceAnon nets use this UNet config (all three); ``load_models`` reads the real configs.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """ComfyUI adapters for FaceAnon. Nothing here downloads or loads weights at import time."""
 
 from .custom_sampler import FaceAnonSamplerCustom

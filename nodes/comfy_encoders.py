@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Use ComfyUI's own VAE and CLIP_VISION objects in place of the bundled vae/ and image_encoder/."""
 
 from __future__ import annotations

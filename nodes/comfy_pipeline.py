@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The core pipeline under ComfyUI's memory manager, optionally with ComfyUI's VAE and CLIP_VISION."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Access to ComfyUI's modules, with plain fallbacks so the nodes also run (and test) without ComfyUI."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """ComfyUI data types <-> core tensors. IMAGE is [B,H,W,C] in 0..1; LATENT holds raw (unscaled) latents."""
 
 from __future__ import annotations

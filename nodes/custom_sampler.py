@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """FaceAnon sampler driven by ComfyUI's SAMPLER and SIGMAS, so every ComfyUI sampler and scheduler works."""
 
 from __future__ import annotations

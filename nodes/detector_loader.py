@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Face detector loader node (YuNet), with the optional, user-requested download."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """FACEANON_FACES: the aligned faces of an IMAGE batch, with the image each one came from."""
 
 from __future__ import annotations

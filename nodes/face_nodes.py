@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Detect faces (crops + info + mask) and paste edited crops back, for chaining with any image node."""
 
 from __future__ import annotations

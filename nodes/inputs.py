@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Input declarations shared by several nodes, so each has one tooltip and one default."""
 
 from ..core.pipeline import DEFAULT_DEGREE, DEFAULT_GUIDANCE, DEFAULT_SIZE, DEFAULT_STEPS, MAX_STEPS

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Hand the networks to ComfyUI's memory manager.
 
 Each group (UNet, ReferenceNets, encoders) sits in a plain nn.Module holder inside a ModelPatcher:

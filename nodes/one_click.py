@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """One-click nodes: anonymize or swap aligned faces by chaining encode, blend and sample."""
 
 from __future__ import annotations

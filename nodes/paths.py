@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The ``face_anon`` model folder, registered with ComfyUI's folder_paths so extra_model_paths.yaml works."""
 
 from __future__ import annotations

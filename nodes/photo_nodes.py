@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """One-click in-the-wild nodes: anonymize or swap every selected face of photos at full resolution."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Save Image (Private): images saved with no prompt, workflow or other metadata, under neutral names."""
 
 from __future__ import annotations

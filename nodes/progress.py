@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Per-step progress bar, latent preview and interrupt check for ComfyUI."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Encode a reference image, and blend a source reference into anonymizing conditioning."""
 
 from __future__ import annotations

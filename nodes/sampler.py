@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """FaceAnon sampler node: the paper's sampling loop, with img2img and inpainting masks."""
 
 from __future__ import annotations

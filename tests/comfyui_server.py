@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Run a real ComfyUI as a subprocess and talk to it over HTTP and its websocket (stdlib only).
 
 Used by test_comfyui_e2e.py. The test process never imports ComfyUI: it may run a different Python.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Tiny random model files that ComfyUI's own loaders accept, written with plain torch.
 
 * an SRVGGNetCompact x4 upscaler (spandrel arch "Compact") for UpscaleModelLoader;

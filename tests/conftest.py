@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Import the repository root as the package ``faceanon`` so tests exercise the working tree.
 
 The root is a ComfyUI node pack (imported by ComfyUI under its folder name) and, once installed, the

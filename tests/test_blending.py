@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Eq.1, Eq.2 and the null-state cache."""
 
 import pytest

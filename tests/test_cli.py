@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The `faceanon` command line on the CPU: the tiny model, the shared detector and small real photos.
 
 Most runs call `main(argv)` in this process; exit statuses and the torch-free `redact` are also

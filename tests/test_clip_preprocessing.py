@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Our CLIP preprocessing equals transformers' PIL-based CLIPImageProcessor, bit for bit."""
 
 import numpy as np

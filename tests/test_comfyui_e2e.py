@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """End to end: the pack inside a real ComfyUI server, driven only through its HTTP and websocket API.
 
 Every example workflow in workflows/ is converted to an API prompt with the server's /object_info, made

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Downloads happen only on request; offline they fail fast and say exactly what to fetch by hand."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """In-the-wild nodes without ComfyUI: detector loading, detect/paste, anonymize and swap in photos."""
 
 import dataclasses

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Similarity fitting, the whole_face and ffhq framings, and crop quality."""
 
 from functools import lru_cache

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """YuNet detection on real photographs, user-supplied faces, and NMS."""
 
 import csv

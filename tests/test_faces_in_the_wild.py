@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """End-to-end geometry on real photos: recall, identity round trip, borders, huge and mixed inputs."""
 
 import csv

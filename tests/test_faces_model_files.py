@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Locating the face model files and downloading them on request, without touching the internet."""
 
 import dataclasses

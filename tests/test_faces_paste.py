@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Blending crops back: exactness outside the mask, feathering, overlap order, colour match."""
 
 import numpy as np

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Blur, pixelate, black and fill redaction through the aligned crop."""
 
 from pathlib import Path

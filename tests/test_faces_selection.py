@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Choosing and ordering faces."""
 
 import numpy as np

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A non-editable `pip install --no-deps .` into a fresh virtual environment gives a working package
 and `faceanon` command. The environment sees the system's packages (torch, diffusers, ...), as a
 user's environment with their own torch build would.

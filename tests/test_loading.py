@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Loading the official layout: safetensors only, clear errors for missing, corrupt or wrong files."""
 
 import json

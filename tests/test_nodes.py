@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The node classes without ComfyUI: declarations, conversions, validation, and equality with core."""
 
 import shutil

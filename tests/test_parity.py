@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Parity with the official implementation: the golden outputs it produced on a tiny random model.
 
 Each case is compared stage by stage, so a failure names the stage that broke, then end to end.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Faces in the wild through the pipeline: every selected face replaced, nothing else touched."""
 
 from pathlib import Path

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Behaviour of FaceAnonPipeline on the tiny model: modes, batching, randomness, schedulers, precision."""
 
 

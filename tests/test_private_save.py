@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """FaceAnon Save Image (Private): pixels only, neutral names, nothing overwritten, optional report sidecar."""
 
 import hashlib

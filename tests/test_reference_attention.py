@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Reference capture and injection: routing, early exit, and the query-only speed-up's exactness."""
 
 import pytest

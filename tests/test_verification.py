@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Identity verification: SFace separates people, and recognizable outputs are retried, then redacted."""
 
 import csv

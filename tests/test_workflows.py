@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The example workflows are well-formed frontend saves, and the UI -> API converter the e2e tests use.
 
 No ComfyUI needed: FaceAnon nodes are described from their own INPUT_TYPES, other nodes by hand.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Convert a UI (litegraph) workflow, as the ComfyUI frontend saves it, into an API prompt for POST /prompt.
 
 Follows what the frontend does when it queues a workflow, using /object_info for the widget layout:
