@@ -231,6 +231,8 @@ class FaceAnonPipeline:
                 f"latent: expected shape {(batch, 4, *driving.latent_size)} to match the driving images, "
                 f"got {tuple(init_latents.shape)}"
             )
+        if init_latents is not None and float(denoise) <= 0:
+            return init_latents.float().clone()
         conditioning, generators, noise = self.prepare(source, driving, seed, guided=guidance != 1)
         self.placement.load(self.models.unet)
         return self.denoiser(
