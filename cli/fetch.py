@@ -3,25 +3,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.download import download_models
 from ..core.errors import ModelFileError
 from ..core.faces.model_files import download_model_file, model_dir
+from ..core.hub import hub_offline
 from .model_paths import (
     GROUPS,
     describe_missing,
     diffusion_dir,
-    hub_endpoint,
     model_file_statuses,
 )
 from .model_sizes import human_size
-
-
-def offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "0").strip().lower() in ("1", "true", "yes", "on")
 
 
 def fetch_missing(root: Path, groups: Sequence[str] = GROUPS, announce=print) -> None:
@@ -38,7 +33,7 @@ def fetch_missing(root: Path, groups: Sequence[str] = GROUPS, announce=print) ->
     announce(f"Downloading {len(missing)} model files, about {human_size(total)}, into {root}:")
     for status in missing:
         announce(f"  {status.target}  (~{human_size(status.size)})")
-    if offline():
+    if hub_offline():
         raise ModelFileError(f"HF_HUB_OFFLINE is set, so nothing was downloaded. Fetch these files by hand "
                              f"(target  <-  source):\n{describe_missing(missing)}")
     failures = []
@@ -49,7 +44,7 @@ def fetch_missing(root: Path, groups: Sequence[str] = GROUPS, announce=print) ->
             failures.append(str(error))
     for role in sorted({s.group for s in missing} - {"model"}):
         try:
-            download_model_file(role, model_dir(role, root), progress=True, hub_endpoint=hub_endpoint())
+            download_model_file(role, model_dir(role, root), progress=True)
         except ModelFileError as error:
             failures.append(str(error))
     if failures:

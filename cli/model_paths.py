@@ -8,7 +8,6 @@ model in ``face-anon-simple/`` and the face detector and recognizer in ``detecto
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from ..core.faces.model_files import (
     find_model_file,
     model_dir,
 )
+from ..core.hub import hub_endpoint
 from .model_sizes import approximate_size
 
 DIFFUSION_FOLDER = "face-anon-simple"
@@ -42,10 +42,6 @@ def models_root(models: str | None) -> Path:
 
 def diffusion_dir(root: Path) -> Path:
     return root / DIFFUSION_FOLDER
-
-
-def hub_endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
 
 
 def _diffusion_statuses(root: Path) -> list[ModelFileStatus]:

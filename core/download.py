@@ -8,14 +8,11 @@ error comes within about a second and lists every file to fetch by hand and wher
 from __future__ import annotations
 
 import os
-import socket
-import urllib.parse
 from dataclasses import dataclass
 
 from .errors import ModelFileError
+from .hub import check_reachable, hub_endpoint
 from .model_files import ALL_COMPONENTS, Component
-
-CONNECT_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -59,20 +56,6 @@ def manual_instructions(files: list[PlannedFile]) -> str:
     return "Fetch these files by hand (target  <-  source):\n" + "\n".join(f"  {f.describe()}" for f in files)
 
 
-def hub_endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-
-
-def check_hub_reachable(timeout: float = CONNECT_TIMEOUT_S) -> None:
-    """Raise OSError quickly when offline, instead of waiting for HTTP timeouts."""
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
-        raise OSError("HF_HUB_OFFLINE is set")
-    url = urllib.parse.urlparse(hub_endpoint())
-    port = url.port or (443 if url.scheme == "https" else 80)
-    with socket.create_connection((url.hostname, port), timeout=timeout):
-        pass
-
-
 def download_models(model_dir: str, components=ALL_COMPONENTS) -> list[str]:
     """Download the missing files of ``components`` into ``model_dir`` with progress bars.
 
@@ -82,7 +65,7 @@ def download_models(model_dir: str, components=ALL_COMPONENTS) -> list[str]:
     if not todo:
         return []
     try:
-        check_hub_reachable()
+        check_reachable(hub_endpoint())
     except OSError as e:
         raise ModelFileError(f"Cannot reach Hugging Face ({e}). {manual_instructions(todo)}") from None
     from huggingface_hub import hf_hub_download

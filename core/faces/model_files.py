@@ -8,18 +8,17 @@ ComfyUI front end passes `<ComfyUI models>/face_anon`. Each kind of file has its
 from __future__ import annotations
 
 import os
-import socket
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import hub
 from ..errors import ModelFileError
+from ..hub import CONNECT_TIMEOUT_S, PUBLIC_HUB, check_reachable
 
 MODELS_DIR_ENV = "FACEANON_MODELS"
-PUBLIC_HUB = "https://huggingface.co"
-HUB_ENDPOINT = os.environ.get("HF_ENDPOINT") or PUBLIC_HUB  # the Hugging Face mirror actually used
-CONNECT_TIMEOUT_S = 1.0
+HUB_ENDPOINT = None  # a fixed Hugging Face server instead of $HF_ENDPOINT (tests point it at a closed port)
 READ_TIMEOUT_S = 30.0
 
 
@@ -120,7 +119,7 @@ def download_model_file(
     offline machine fails at once.
     """
     spec = _model_file(role)
-    hub_endpoint = hub_endpoint or HUB_ENDPOINT
+    hub_endpoint = hub_endpoint or HUB_ENDPOINT or hub.hub_endpoint()
     folder = Path(dest_dir).expanduser() if dest_dir is not None else model_dir(role)
     target = folder / spec.file_name
     if target.is_file():
@@ -131,7 +130,7 @@ def download_model_file(
         (spec.url, lambda: _fetch_from_url(spec.url, target, progress)),
     ):
         try:
-            _check_reachable(source, timeout)
+            check_reachable(source, timeout)
             folder.mkdir(parents=True, exist_ok=True)
             fetch()
             if target.is_file() and target.stat().st_size > 0:
@@ -165,14 +164,6 @@ def _how_to_get(spec: ModelFile, folder: Path) -> str:
         f"Download {spec.file_name} by hand from the Hugging Face repo {spec.hub_repo} "
         f"({spec.hub_url()}) or from OpenCV Zoo ({spec.url}) and put it in {folder}"
     )
-
-
-def _check_reachable(url: str, timeout: float) -> None:
-    # huggingface_hub retries unreachable servers for ~20 s; a plain connect fails fast instead.
-    parts = urllib.parse.urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    with socket.create_connection((parts.hostname, port), timeout=timeout):
-        pass
 
 
 def _fetch_from_hub(spec: ModelFile, folder: Path, progress: bool, endpoint: str) -> None:
