@@ -7,10 +7,9 @@ import torch
 
 from ..core.errors import FaceAnonError
 from .comfy_runtime import comfy_module
-from .conversions import images_to_comfy, latent_from_comfy, latent_to_comfy
 from .inputs import GUIDANCE, MODEL, SEED
 from .progress import step_callback
-from .sampler import DRIVING, LATENT_IN, SOURCE
+from .sampler import DRIVING, LATENT_IN, SOURCE, sampler_outputs, start_latents
 
 
 def sd2_v_model_sampling():
@@ -107,16 +106,11 @@ class FaceAnonSamplerCustom:
             raise FaceAnonError("FaceAnon Sampler (custom) needs ComfyUI's samplers; use FaceAnon Sampler outside ComfyUI.")
         device = model.device
         shape = (driving.batch, 4, *driving.latent_size)
-        latent_image, mask = torch.zeros(shape), None
-        if latent is not None:
-            latent_image, noise_mask = latent_from_comfy(latent, model.scaling_factor)
-            latent_image = latent_image.expand(shape) if latent_image.shape[0] == 1 else latent_image
-            if tuple(latent_image.shape) != shape:
-                raise FaceAnonError(f"latent: expected shape {shape} to match the driving images, got {tuple(latent_image.shape)}")
-            if noise_mask is not None:
-                mask = sampler_helpers.prepare_mask(noise_mask, shape, device)
+        latent_image, noise_mask = start_latents(model, driving, latent)
+        latent_image = torch.zeros(shape) if latent_image is None else latent_image
+        mask = None if noise_mask is None else sampler_helpers.prepare_mask(noise_mask, shape, device)
         if len(sigmas) <= 1:
-            return latent_to_comfy(latent_image, model.scaling_factor, latent), images_to_comfy(model.decode(latent_image))
+            return sampler_outputs(model, latent_image, latent)
         conditioning, _, noise = model.prepare(source, driving, seed, guided=guidance != 1)
         model.placement.load(model.models.unet)
         guider = FaceAnonGuider(model, conditioning, guidance, sd2_v_model_sampling())
@@ -132,4 +126,4 @@ class FaceAnonSamplerCustom:
                 mask,
                 True,
             )
-        return latent_to_comfy(samples, model.scaling_factor, latent), images_to_comfy(model.decode(samples))
+        return sampler_outputs(model, samples, latent)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from ..core.errors import FaceAnonError
 from .conversions import images_to_comfy, latent_from_comfy, latent_to_comfy
 from .inputs import GUIDANCE, MODEL, SCHEDULER, SEED, STEPS
@@ -19,14 +21,28 @@ LATENT_IN = (
 )
 
 
+def start_latents(model, driving, latent) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """A LATENT input as scaled latents for every driving image (a single latent is shared) and its noise_mask."""
+    if latent is None:
+        return None, None
+    init, mask = latent_from_comfy(latent, model.scaling_factor)
+    shape = (driving.batch, 4, *driving.latent_size)
+    if init.shape[0] == 1:
+        init = init.expand(shape)
+    if tuple(init.shape) != shape:
+        raise FaceAnonError(f"latent: expected shape {shape} to match the driving images, got {tuple(init.shape)}")
+    return init, mask
+
+
+def sampler_outputs(model, latents: torch.Tensor, template: dict | None):
+    """(LATENT with raw latents, keeping the input LATENT's other keys; decoded IMAGE)."""
+    return latent_to_comfy(latents, model.scaling_factor, template), images_to_comfy(model.decode(latents))
+
+
 def run_sampler(model, source, driving, seed, steps, guidance, scheduler, denoise=1.0, latent=None):
     """Shared by the sampler and the one-click nodes: returns (LATENT, IMAGE)."""
-    init, mask = None, None
-    if latent is not None:
-        init, mask = latent_from_comfy(latent, model.scaling_factor)
-        if init.shape[0] == 1 and driving.batch > 1:
-            init = init.expand(driving.batch, -1, -1, -1)
-    elif denoise < 1:
+    init, mask = start_latents(model, driving, latent)
+    if init is None and denoise < 1:
         raise FaceAnonError("denoise: values below 1 need a latent input to start from; connect one or set 1.0")
     latents = model.sample(
         source,
@@ -40,7 +56,7 @@ def run_sampler(model, source, driving, seed, steps, guidance, scheduler, denois
         mask=mask,
         callback=step_callback(steps, model.device),
     )
-    return latent_to_comfy(latents, model.scaling_factor, latent), images_to_comfy(model.decode(latents))
+    return sampler_outputs(model, latents, latent)
 
 
 class FaceAnonSampler:
