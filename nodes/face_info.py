@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..core.errors import FaceAnonError
-from ..core.faces import AlignedFace, paste_faces
+from ..core.faces import AlignedFace, face_regions, paste_faces
 from ..core.photos import FACE_SIZE
 
 
@@ -46,8 +46,9 @@ class FaceInfo:
 
     def regions(self, images: list[np.ndarray], feather: float = 0.06, grow: float = 0.0) -> torch.Tensor:
         """MASK [B,H,W] of where each image's faces would be pasted."""
-        originals = [face.image for faces in self.faces for face in faces]
-        return self.paste(images, originals, feather, grow, False)[1]
+        masks = [face_regions(*image.shape[:2], faces, feather=feather, grow=grow)
+                 for image, faces in zip(images, self.faces)]
+        return torch.from_numpy(np.stack(masks)).float()
 
     def __repr__(self) -> str:
         return f"FaceInfo({self.count} faces in {len(self.faces)} images)"

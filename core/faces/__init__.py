@@ -30,7 +30,7 @@ from .model_files import (
     resolve_model_file,
     resolve_recognizer_path,
 )
-from .paste import paste_faces
+from .paste import face_regions, paste_faces
 from .redaction import REDACTION_METHODS, redact_crop, redact_faces
 from .selection import FACE_ORDERS, parse_face_indices, select_faces
 from .static_faces import StaticFaces, landmarks_from_box
@@ -61,6 +61,7 @@ __all__ = [
     "download_model_file",
     "download_recognizer",
     "face_ellipse",
+    "face_regions",
     "face_mask",
     "ffhq_matrix",
     "find_model_file",

@@ -81,18 +81,29 @@ def _prepare_crop(aligned: AlignedFace, crop: ImageLike, channels: int, color_ma
     return np.ascontiguousarray(rgb)
 
 
-def _composite(
-    result: np.ndarray, union: np.ndarray, aligned: AlignedFace, crop: np.ndarray, feather: float, grow: float
-) -> None:
-    """Blend one prepared crop into `result` in place and add its weights to `union`."""
-    height, width = union.shape
+def face_regions(
+    height: int, width: int, faces: Sequence[AlignedFace], *, feather: float = 0.06, grow: float = 0.0
+) -> np.ndarray:
+    """The HxW float32 mask `paste_faces` would return for `faces`, without pasting anything."""
+    union = np.zeros((height, width), np.float32)
+    for aligned in faces:
+        placed = _face_weight(aligned, height, width, feather, grow)
+        if placed is not None:
+            (x0, y0, x1, y1), weight, _ = placed
+            np.maximum(union[y0:y1, x0:x1], weight, out=union[y0:y1, x0:x1])
+    return union
+
+
+def _face_weight(aligned: AlignedFace, height: int, width: int, feather: float, grow: float):
+    """The face's blending weights on its bounding region of the image, with the crop-to-region transform;
+    None when the face does not reach into the image."""
     corners = transform_points(
         [(0, 0), (aligned.size, 0), (aligned.size, aligned.size), (0, aligned.size)], aligned.inverse
     )
     x0, y0 = np.clip(np.floor(corners.min(axis=0)).astype(int), 0, [width, height])
     x1, y1 = np.clip(np.ceil(corners.max(axis=0)).astype(int) + 1, 0, [width, height])
     if x1 <= x0 or y1 <= y0:
-        return
+        return None
     crop_to_region = aligned.inverse - np.array([[0, 0, x0], [0, 0, y0]], dtype=np.float64)
     size = (x1 - x0, y1 - y0)
     mask = face_mask(aligned.framing, aligned.size, feather=feather, grow=grow)
@@ -102,9 +113,20 @@ def _composite(
     weight = np.clip(weight.reshape(size[1], size[0]), 0.0, 1.0)
     weight[weight < _MASK_FLOOR] = 0.0
     if not weight.any():
+        return None
+    return (x0, y0, x1, y1), weight, crop_to_region
+
+
+def _composite(
+    result: np.ndarray, union: np.ndarray, aligned: AlignedFace, crop: np.ndarray, feather: float, grow: float
+) -> None:
+    """Blend one prepared crop into `result` in place and add its weights to `union`."""
+    placed = _face_weight(aligned, *union.shape, feather, grow)
+    if placed is None:
         return
-    content = warp_affine(crop, crop_to_region, size, interpolation=cv2.INTER_CUBIC)
-    content = content.reshape(size[1], size[0], -1)
+    (x0, y0, x1, y1), weight, crop_to_region = placed
+    content = warp_affine(crop, crop_to_region, (x1 - x0, y1 - y0), interpolation=cv2.INTER_CUBIC)
+    content = content.reshape(y1 - y0, x1 - x0, -1)
     region = result[y0:y1, x0:x1]
     color = region[:, :, : content.shape[2]]
     color += (content - color) * weight[:, :, None]
