@@ -43,9 +43,9 @@ class _FacesInImage:
     )
 
     @staticmethod
-    def replace(model, detector, image, source, degree, seed, steps, guidance, scheduler, framing, min_size,
+    def replace(model, detector, image, source, degree, *, seed, steps, guidance, scheduler, framing, min_size,
                 max_faces, order, indices, feather, grow, color_match, batch_size, fail_closed, fallback, on_no_face,
-                mask, verification=None):
+                mask=None, verification=None):
         images = image_list(check_image(image, "image"))
         results = process_photos(
             model, images, detector, degree=degree,
@@ -86,12 +86,8 @@ class FaceAnonAnonymizeFacesInImage(_FacesInImage):
             "optional": {"mask": SELECTION_MASK, "verifier": VERIFIER},
         }
 
-    def anonymize(self, model, detector, image, degree, seed, steps, guidance, scheduler, framing, min_size,
-                  max_faces, order, indices, feather, grow, color_match, batch_size, fail_closed, fallback,
-                  on_no_face, mask=None, verifier=None):
-        return self.replace(model, detector, image, None, degree, seed, steps, guidance, scheduler, framing,
-                            min_size, max_faces, order, indices, feather, grow, color_match, batch_size,
-                            fail_closed, fallback, on_no_face, mask, verifier)
+    def anonymize(self, model, detector, image, degree, verifier=None, **settings):
+        return self.replace(model, detector, image, None, degree, verification=verifier, **settings)
 
 
 class FaceAnonSwapFaceInImage(_FacesInImage):
@@ -113,11 +109,8 @@ class FaceAnonSwapFaceInImage(_FacesInImage):
             "optional": {"mask": SELECTION_MASK},
         }
 
-    def swap(self, model, detector, source, image, seed, steps, guidance, scheduler, framing, min_size, max_faces,
-             order, indices, feather, grow, color_match, batch_size, fail_closed, fallback, on_no_face, mask=None):
-        return self.replace(model, detector, image, source, 0.0, seed, steps, guidance, scheduler, framing,
-                            min_size, max_faces, order, indices, feather, grow, color_match, batch_size,
-                            fail_closed, fallback, on_no_face, mask)
+    def swap(self, model, detector, source, image, **settings):
+        return self.replace(model, detector, image, source, 0.0, **settings)
 
 
 
