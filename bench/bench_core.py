@@ -4,8 +4,9 @@
     python bench/bench_core.py [--sizes 256 512] [--repeats 2] [--device cpu] [--dtype fp32]
 
 Prints, per resolution, the time of one UNet step (batch 2 = guided, with references) for
-(a) the official concatenated-attention formulation and (b) ours (query-only attention, cached
-reference projections), their ratio and max |difference|; the time of one ReferenceNet pass; a whole
+(a) the official formulation (concatenated self-attention, stock cross-attention) and (b) ours
+(query-only self-attention with reference projections cached per generation, two-token cross-attention
+folded into per-head projections, freed CPU memory kept in the heap during the step), their ratio and max |difference|; the time of one ReferenceNet pass; a whole
 4-step anonymization at the smallest size; and the peak memory.
 """
 
@@ -16,6 +17,7 @@ import os
 import resource
 import sys
 import time
+from contextlib import nullcontext
 
 import torch
 
@@ -37,9 +39,12 @@ def _import_core():
 
 core = _import_core()
 from diffusers import AutoencoderKL, UNet2DConditionModel  # noqa: E402
+from diffusers.models.attention_processor import AttnProcessor2_0  # noqa: E402
 from transformers import CLIPVisionConfig, CLIPVisionModel  # noqa: E402
 
 from faceanon.core.attention_processors import ConcatReferenceAttnProcessor, ReferenceAttnProcessor  # noqa: E402
+from faceanon.core.cpu_heap import retained_cpu_heap  # noqa: E402
+from faceanon.core.cross_attention import TwoTokenCrossAttnProcessor  # noqa: E402
 from faceanon.core.devices import DTYPES  # noqa: E402
 from faceanon.core.reference_bank import ReferenceBank  # noqa: E402
 from faceanon.core.reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet  # noqa: E402
@@ -74,10 +79,14 @@ def unet_step_comparison(unet, referencenet, size, repeats, device, dtype):
     context = torch.randn(2, 2, 1024, device=device, dtype=dtype)
     bank = ReferenceBank()
     results = {}
-    for label, processor in (("a_concat", ConcatReferenceAttnProcessor), ("b_ours", ReferenceAttnProcessor)):
-        install_injection(unet, bank, processor)
+    variants = (
+        ("a_concat", ConcatReferenceAttnProcessor, AttnProcessor2_0, nullcontext),
+        ("b_ours", ReferenceAttnProcessor, TwoTokenCrossAttnProcessor, lambda: retained_cpu_heap(device)),
+    )
+    for label, processor, cross_processor, scope in variants:
+        install_injection(unet, bank, processor, cross_processor)
         bank.load(source, driving)
-        with torch.no_grad():
+        with torch.no_grad(), scope():
             first = time.perf_counter()
             out = unet(sample, 500, encoder_hidden_states=context).sample
             first = time.perf_counter() - first

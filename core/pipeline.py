@@ -21,6 +21,7 @@ from .placement import DirectPlacement
 from .randomness import draw_normal, item_generators
 from .reference import Reference, encode_clip, encode_posterior
 from .reference_bank import ReferenceBank
+from .split_geglu import install_split_geglu
 from .reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet
 from .sampling import Conditioning, Denoiser, ProgressCallback
 from .schedulers import make_scheduler
@@ -74,6 +75,8 @@ class FaceAnonPipeline:
         self.source_recorder = install_capture(models.source_referencenet, state_keys)
         self.driving_recorder = install_capture(models.driving_referencenet, state_keys)
         install_injection(models.unet, self.bank)
+        for net in models.diffusion_nets:
+            install_split_geglu(net)
         self.denoiser = Denoiser(models.unet, self.bank)
         self.null_states = NullStateCache(self._compute_null_states)
 

@@ -16,6 +16,7 @@ from diffusers import UNet2DConditionModel
 from diffusers.models.attention_processor import AttnProcessor2_0
 
 from .attention_processors import ReferenceAttnProcessor, ReferenceCaptureProcessor
+from .cross_attention import TwoTokenCrossAttnProcessor
 
 _ATTN1_SUFFIX = ".attn1.processor"
 
@@ -74,14 +75,16 @@ def install_capture(referencenet: UNet2DConditionModel, keys: list[str]) -> Stat
     return recorder
 
 
-def install_injection(unet: UNet2DConditionModel, bank, processor_class=ReferenceAttnProcessor) -> None:
+def install_injection(
+    unet: UNet2DConditionModel, bank, processor_class=ReferenceAttnProcessor, cross_attention_processor=TwoTokenCrossAttnProcessor
+) -> None:
     processors = {}
     for name in unet.attn_processors:
         if name.endswith(_ATTN1_SUFFIX):
             layer = name[: -len(_ATTN1_SUFFIX)]
             processors[name] = processor_class(layer, routed_state_key(layer), bank)
         else:
-            processors[name] = AttnProcessor2_0()
+            processors[name] = cross_attention_processor()
     unet.set_attn_processor(processors)
 
 

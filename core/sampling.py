@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from diffusers import UNet2DConditionModel
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
+from .cpu_heap import retained_cpu_heap
 from .errors import FaceAnonError
 from .reference_bank import ReferenceBank
 
@@ -105,7 +106,8 @@ class Denoiser:
         """Make the conditioning's states visible to the UNet's attention for the duration."""
         self.bank.load(conditioning.source_states, conditioning.driving_states)
         try:
-            yield self
+            with retained_cpu_heap(self.unet.device):
+                yield self
         finally:
             self.bank.clear()
 

@@ -165,7 +165,7 @@ class _OverflowingUNet:
 
     def __init__(self, unet, bank):
         self.unet, self.bank, self.upcast_seen = unet, bank, []
-        self.dtype = unet.dtype
+        self.dtype, self.device = unet.dtype, unet.device
 
     def __call__(self, *args, **kwargs):
         out = self.unet(*args, **kwargs)

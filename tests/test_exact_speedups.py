@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Each speed-up outside the reference attention equals the plain formulation it replaces."""
+
+import resource
+
+import pytest
+import torch
+from conftest import TINY_MODEL
+from diffusers.models.activations import GEGLU
+from diffusers.models.attention_processor import Attention, AttnProcessor2_0
+
+from faceanon.core import cpu_heap
+from faceanon.core.cpu_heap import retained_cpu_heap
+from faceanon.core.cross_attention import TwoTokenCrossAttnProcessor
+from faceanon.core.loading import load_unet
+from faceanon.core.split_geglu import SplitGEGLUForward, install_split_geglu
+
+
+def _attention(channels, heads, **kwargs):
+    torch.manual_seed(0)
+    attn = Attention(channels, cross_attention_dim=1024, heads=heads, dim_head=64, upcast_attention=True, **kwargs)
+    return attn.eval()
+
+
+@pytest.mark.parametrize(("channels", "heads", "tokens"), [(320, 5, 1024), (1280, 20, 64)])
+def test_two_token_cross_attention_equals_softmax_attention(channels, heads, tokens):
+    attn = _attention(channels, heads)
+    hidden = torch.randn(2, tokens, channels)
+    context = torch.randn(2, 2, 1024)
+    context[0, 0] = 0  # the unconditional row's null source embedding
+    with torch.no_grad():
+        expected = AttnProcessor2_0()(attn, hidden, context)
+        folded = TwoTokenCrossAttnProcessor()(attn, hidden, context)
+    assert folded.shape == expected.shape
+    torch.testing.assert_close(folded, expected, atol=2e-6, rtol=1e-5)
+
+
+def test_two_token_cross_attention_with_query_bias():
+    attn = _attention(64, 1, bias=True)
+    hidden, context = torch.randn(3, 40, 64), torch.randn(3, 2, 1024)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            TwoTokenCrossAttnProcessor()(attn, hidden, context), AttnProcessor2_0()(attn, hidden, context), atol=2e-6, rtol=1e-5
+        )
+
+
+@pytest.mark.parametrize("context_tokens", [1, 3, 77])
+def test_other_context_lengths_use_stock_attention(context_tokens):
+    attn = _attention(64, 1)
+    hidden, context = torch.randn(2, 16, 64), torch.randn(2, context_tokens, 1024)
+    with torch.no_grad():
+        assert torch.equal(TwoTokenCrossAttnProcessor()(attn, hidden, context), AttnProcessor2_0()(attn, hidden, context))
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
+def test_split_geglu_equals_stock_geglu(dtype):
+    torch.manual_seed(0)
+    geglu = GEGLU(320, 1280).to(dtype)
+    hidden = torch.randn(2, 300, 320, dtype=dtype)
+    with torch.no_grad():
+        expected = geglu(hidden)
+        assert install_split_geglu(geglu) == 1
+        assert install_split_geglu(geglu) == 0, "installing twice must not wrap the rewrite"
+        split = geglu(hidden)
+    assert isinstance(geglu.forward, SplitGEGLUForward)
+    assert split.dtype == dtype
+    torch.testing.assert_close(split, expected, atol=1e-6 if dtype == torch.float32 else 1e-2, rtol=1e-5)
+    assert set(geglu.state_dict()) == {"proj.weight", "proj.bias"}
+
+
+def test_split_geglu_in_a_whole_unet():
+    unet = load_unet(f"{TINY_MODEL}/unet")
+    torch.manual_seed(0)
+    sample, context = torch.randn(2, 4, 8, 8), torch.randn(2, 2, unet.config.cross_attention_dim)
+    with torch.no_grad():
+        expected = unet(sample, 10, encoder_hidden_states=context).sample
+        assert install_split_geglu(unet) == len([m for m in unet.modules() if isinstance(m, GEGLU)]) > 0
+        torch.testing.assert_close(unet(sample, 10, encoder_hidden_states=context).sample, expected, atol=1e-6, rtol=1e-5)
+
+
+glibc_only = pytest.mark.skipif(cpu_heap._LIBC is None, reason="heap retention needs Linux with glibc")
+
+
+def _page_faults(fn) -> int:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    fn()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def _activation_like_work():
+    """A chain of elementwise ops on 48 MB tensors: above glibc's largest mmap threshold, as a 512x512
+    UNet's feed-forward activations are."""
+    x = torch.ones(12 * 2**20)
+    for _ in range(4):
+        x = torch.nn.functional.gelu(x * 2) + x
+    return x
+
+
+@glibc_only
+def test_retained_heap_reuses_freed_pages():
+    outside = [_page_faults(_activation_like_work) for _ in range(2)]
+    expected = _activation_like_work()
+    with retained_cpu_heap("cpu"):
+        inside = [_page_faults(_activation_like_work) for _ in range(6)]
+        assert torch.equal(_activation_like_work(), expected)
+    pages_per_run = 12 * 4 * 2**20 // 4096 * 9  # nine 48 MB tensors are written per run
+    assert min(outside) > pages_per_run // 2, outside
+    settled = inside[2:]  # the heap takes a run or two to settle
+    assert sum(settled) < min(outside) // 4, inside
+
+
+@glibc_only
+def test_retained_heap_is_scoped_and_returns_memory():
+    calls = []
+    original = cpu_heap._set_thresholds
+    cpu_heap._set_thresholds = lambda mmap, trim: calls.append((mmap, trim)) or original(mmap, trim)
+    try:
+        with retained_cpu_heap("cpu"), retained_cpu_heap("cpu"):
+            assert len(calls) == 1, "nested scopes share one setting"
+        assert len(calls) == 2
+        assert calls[1][0] <= 32 * 2**20, "on leaving, large blocks are mapped (and unmapped) again"
+    finally:
+        cpu_heap._set_thresholds = original
+
+
+def test_retained_heap_leaves_other_devices_alone():
+    calls = []
+    original = cpu_heap._set_thresholds
+    cpu_heap._set_thresholds = lambda *args: calls.append(args)
+    try:
+        with retained_cpu_heap("meta"):
+            pass
+    finally:
+        cpu_heap._set_thresholds = original
+    assert calls == []
