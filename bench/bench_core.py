@@ -6,7 +6,7 @@
 Prints, per resolution, the time of one UNet step (batch 2 = guided, with references) for
 (a) the official formulation (concatenated self-attention, stock cross-attention) and (b) ours
 (query-only self-attention with reference projections cached per generation, two-token cross-attention
-folded into per-head projections, freed CPU memory kept in the heap during the step), their ratio and max |difference|; the time of one ReferenceNet pass; a whole
+folded into per-head projections, split GEGLU, freed CPU memory kept in the heap during the step), their ratio and max |difference|; the time of one ReferenceNet pass; a whole
 4-step anonymization at the smallest size; and the peak memory.
 """
 
@@ -48,6 +48,7 @@ from faceanon.core.cross_attention import TwoTokenCrossAttnProcessor  # noqa: E4
 from faceanon.core.devices import DTYPES  # noqa: E402
 from faceanon.core.reference_bank import ReferenceBank  # noqa: E402
 from faceanon.core.reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet  # noqa: E402
+from faceanon.core.split_geglu import install_split_geglu  # noqa: E402
 from faceanon.core.sd21 import CLIP_VIT_L14_CONFIG, SD21_UNET_CONFIG, SD21_VAE_CONFIG  # noqa: E402
 
 def peak_rss_gb() -> float:
@@ -66,7 +67,21 @@ def timed(fn, repeats):
     return best, cpu, out
 
 
+def _configure(unet, bank, ours: bool) -> None:
+    """(a) the official formulation, or (b) ours, on the same weights."""
+    if ours:
+        install_injection(unet, bank, ReferenceAttnProcessor, TwoTokenCrossAttnProcessor)
+        install_split_geglu(unet)
+    else:
+        install_injection(unet, bank, ConcatReferenceAttnProcessor, AttnProcessor2_0)
+        for module in unet.modules():
+            module.__dict__.pop("forward", None)  # back to diffusers' own forward
+
+
 def unet_step_comparison(unet, referencenet, size, repeats, device, dtype):
+    """Per variant: first step (includes projecting the references), best step wall/CPU time, output.
+
+    The variants alternate, so that both see the same phases of a shared machine."""
     latent = size // 8
     keys = consumed_state_keys(unet)
     recorder = install_capture(referencenet, keys)
@@ -78,21 +93,21 @@ def unet_step_comparison(unet, referencenet, size, repeats, device, dtype):
     sample = torch.randn(2, 4, latent, latent, device=device, dtype=dtype)
     context = torch.randn(2, 2, 1024, device=device, dtype=dtype)
     bank = ReferenceBank()
-    results = {}
-    variants = (
-        ("a_concat", ConcatReferenceAttnProcessor, AttnProcessor2_0, nullcontext),
-        ("b_ours", ReferenceAttnProcessor, TwoTokenCrossAttnProcessor, lambda: retained_cpu_heap(device)),
-    )
-    for label, processor, cross_processor, scope in variants:
-        install_injection(unet, bank, processor, cross_processor)
-        bank.load(source, driving)
-        with torch.no_grad(), scope():
-            first = time.perf_counter()
-            out = unet(sample, 500, encoder_hidden_states=context).sample
-            first = time.perf_counter() - first
-            step, cpu, out = timed(lambda: unet(sample, 500, encoder_hidden_states=context).sample, repeats)
-        results[label] = (first, step, cpu, out.float())
-    diff = (results["a_concat"][3] - results["b_ours"][3]).abs().max().item()
+    steps = {"a_concat": [], "b_ours": []}
+    first, outputs = {}, {}
+    for repeat in range(repeats):
+        for label in steps:
+            ours = label == "b_ours"
+            _configure(unet, bank, ours)
+            bank.load(source, driving)  # a fresh generation: (b) projects the references again
+            with torch.no_grad(), retained_cpu_heap(device) if ours else nullcontext():
+                if repeat == 0:
+                    first[label] = timed(lambda: unet(sample, 500, encoder_hidden_states=context).sample, 1)[0]
+                wall, cpu, out = timed(lambda: unet(sample, 500, encoder_hidden_states=context).sample, 1)
+            steps[label].append((wall, cpu))
+            outputs[label] = out.float()
+    results = {label: (first[label], *min(steps[label]), outputs[label]) for label in steps}
+    diff = (outputs["a_concat"] - outputs["b_ours"]).abs().max().item()
     return ref_time, results, diff
 
 

@@ -7,6 +7,7 @@ import argparse
 import math
 
 from .choices import (
+    DETECTION_MODES,
     DOWNLOAD_TARGETS,
     DTYPES,
     FACE_ORDERS,
@@ -70,6 +71,9 @@ def _face_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-faces", type=_ranged(int, 0), default=0, metavar="N",
                        help="process at most N faces per image, in --order (default 0: all)")
     group.add_argument("--order", choices=FACE_ORDERS, default="largest", help="face order (default largest)")
+    group.add_argument("--detection", choices=DETECTION_MODES, default="accurate",
+                       help="accurate (default): faces from 15 px at 1080p, tilted faces re-detected upright; "
+                            "fast: faces from 30 px at 1080p, ~30 ms a frame on one core, for video frames")
 
 
 def _generation_options(parser: argparse.ArgumentParser, with_degree: bool) -> None:

@@ -6,6 +6,7 @@ tests/test_cli.py checks them against the core's own lists.
 
 SCHEDULERS = ("ddpm", "ddim", "euler", "dpmpp_2m_karras", "unipc")
 FRAMINGS = ("whole_face", "ffhq")
+DETECTION_MODES = ("accurate", "fast")
 FACE_ORDERS = ("largest", "left_to_right", "right_to_left", "top_to_bottom")
 REDACTION_METHODS = ("blur", "pixelate", "black", "fill")
 DTYPES = ("auto", "fp32", "fp16", "bf16")

@@ -71,7 +71,7 @@ def run(args) -> int:
         if not args.aligned:
             from ..core.faces import FaceDetector
 
-            detector = FaceDetector(models_dir=root)
+            detector = FaceDetector(models_dir=root, mode=args.detection)
         source = _read_source(args, detector) if swap else None
         pipe = _load_pipeline(args, root)
         if args.aligned:

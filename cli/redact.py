@@ -24,7 +24,7 @@ def run(args) -> int:
         require_models(root, ("detector",), args.download, announce=lambda text: print(text, file=sys.stderr))
         from ..core.faces import FaceDetector, redact_faces, select_faces
 
-        detector = FaceDetector(models_dir=root)
+        detector = FaceDetector(models_dir=root, mode=args.detection)
         file_run.start(len(todo))
         for job in todo:
             photo = file_run.read(job)

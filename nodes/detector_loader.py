@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from ..core.faces import FaceDetector, download_detector, find_model_file
+from ..core.faces import DETECTION_MODES, FaceDetector, download_detector, find_model_file
 from ..core.faces.model_files import MODEL_FILES
 from .paths import model_roots
 
@@ -37,11 +37,13 @@ class FaceAnonDetectorLoader:
                                               "lower it to catch hard faces (then check the results)."}),
                 "download": ("BOOLEAN", {"default": False, "tooltip": f"Download {DETECTOR_FILE} if it is missing. "
                                          "Nothing is downloaded unless this is on."}),
+                "mode": (list(DETECTION_MODES), {"default": "accurate", "tooltip": "accurate: "
+                         f"{DETECTION_MODES['accurate'].description}. fast: {DETECTION_MODES['fast'].description}."}),
             }
         }
 
-    def load(self, score_threshold, download):
+    def load(self, score_threshold, download, mode="accurate"):
         root = _models_root()
         if download and (root is None or find_model_file("detector", root) is None):
             download_detector(os.path.join(root, "detectors") if root else None)
-        return (FaceDetector(score_threshold=score_threshold, models_dir=root),)
+        return (FaceDetector(score_threshold=score_threshold, models_dir=root, mode=mode),)

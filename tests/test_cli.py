@@ -208,17 +208,19 @@ def redact_inputs(tmp_path_factory) -> Path:
 
 
 @needs_shared
-def test_redact_changes_only_the_reported_regions_like_the_core_does(redact_inputs, models, tmp_path):
+@pytest.mark.parametrize("mode", ["accurate", "fast"])
+def test_redact_changes_only_the_reported_regions_like_the_core_does(redact_inputs, models, tmp_path, mode):
     from faceanon.core.faces import FaceDetector, redact_faces, select_faces
 
     report = tmp_path / "report.json"
     status = main(["redact", str(redact_inputs / "**" / "*.png"), "-r", "-o", str(tmp_path / "out"),
-                   "--method", "pixelate", "--models", str(models), "--report", str(report), "-q"])
+                   "--method", "pixelate", "--models", str(models), "--report", str(report), "-q",
+                   "--detection", mode])
     assert status == 0
     files = json.loads(report.read_text())["files"]
     assert sorted(Path(f["output"]).relative_to(tmp_path / "out").as_posix() for f in files) == \
         ["group/two.png", "single.png"]
-    detector = FaceDetector(models_dir=models)
+    detector = FaceDetector(models_dir=models, mode=mode)
     for record in files:
         original, result = _pixels(Path(record["input"])), _pixels(Path(record["output"]))
         expected_faces = 2 if "two" in record["input"] else 1
@@ -330,12 +332,13 @@ def test_inputs_from_folders_patterns_and_recursion(tmp_path):
 
 def test_option_choices_match_the_core():
     from faceanon.cli import choices
-    from faceanon.core.faces import FACE_ORDERS, FRAMINGS, REDACTION_METHODS
+    from faceanon.core.faces import DETECTION_MODES, FACE_ORDERS, FRAMINGS, REDACTION_METHODS
     from faceanon.core.pipeline import MAX_STEPS
     from faceanon.core.schedulers import SCHEDULER_NAMES
 
     assert set(choices.SCHEDULERS) == set(SCHEDULER_NAMES)
     assert choices.FACE_ORDERS == FACE_ORDERS and choices.FRAMINGS == FRAMINGS
+    assert choices.DETECTION_MODES == tuple(DETECTION_MODES)
     assert choices.REDACTION_METHODS == REDACTION_METHODS and choices.MAX_STEPS == MAX_STEPS
 
 

@@ -152,3 +152,39 @@ def test_unreadable_model_file_is_reported_with_its_path(tmp_path):
     broken.write_bytes(b"not an onnx model")
     with pytest.raises(ModelFileError, match="could not load the YuNet face detector from .*2023mar.onnx"):
         FaceDetector(broken)
+
+
+@needs_photos
+def test_fast_mode_scans_two_scales_without_enlarging_or_refining():
+    fast = FaceDetector(YUNET, mode="fast")
+    assert fast.long_sides == (640, 320) and not fast.refine_landmarks
+    assert fast._scales((1080, 1920)) == [1 / 3, 1 / 6]
+    assert fast._scales((512, 512)) == [1.0, 0.625], "small images are not enlarged"
+    assert detector()._scales((512, 512)) == [2.0, 1.25, 1.0, 0.625]
+    name = "hanweikung__my_dataset_test_friends.jpg"
+    group = photo(name)
+    frame = np.asarray(Image.fromarray(group).resize((1920, 1080), Image.Resampling.LANCZOS))
+    low, high = count_range(manifest()[name])
+    found = fast.detect(frame)
+    assert low <= len(found) <= high
+    accurate = FaceDetector(YUNET, refine_landmarks=False).detect(frame)
+    assert len(found) == len(accurate)
+
+
+def test_explicit_passes_and_refinement_override_the_mode():
+    custom = FaceDetector(YUNET, mode="fast", long_sides=(900,), refine_landmarks=True)
+    assert custom.long_sides == (900,) and custom.refine_landmarks and custom.mode == "fast"
+    with pytest.raises(ValueError, match="mode: expected one of accurate, fast, got 'quick'"):
+        FaceDetector(YUNET, mode="quick")
+
+
+@needs_photos
+def test_networks_cached_per_input_size_give_the_same_faces():
+    cached = FaceDetector(YUNET, refine_landmarks=False)
+    images = [photo(name) for name in SINGLE_FACES[:6]]  # more input sizes than the cache holds
+    first = [cached.detect(image) for image in images]
+    again = [cached.detect(image) for image in reversed(images)][::-1]
+    for before, after, image in zip(first, again, images):
+        fresh = FaceDetector(YUNET, refine_landmarks=False).detect(image)
+        assert [f.box for f in before] == [f.box for f in after] == [f.box for f in fresh]
+        assert len(before) == 1

@@ -35,9 +35,11 @@ from .redaction import REDACTION_METHODS, redact_crop, redact_faces
 from .selection import FACE_ORDERS, parse_face_indices, select_faces
 from .static_faces import StaticFaces, landmarks_from_box
 from .warp import warp_affine
-from .yunet import FaceDetector
+from .yunet import DETECTION_MODES, DetectionMode, FaceDetector
 
 __all__ = [
+    "DETECTION_MODES",
+    "DetectionMode",
     "FACE_ORDERS",
     "FRAMINGS",
     "MODELS_DIR_ENV",

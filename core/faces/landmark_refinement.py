@@ -19,7 +19,7 @@ from .templates import DFL_TEMPLATE_5
 
 # Faces are re-detected at their own size, clamped to this range (YuNet loses faces above ~300 px
 # and precision below ~100 px), in the middle of a crop this many times their size.
-_FACE_PX_RANGE = (112.0, 256.0)
+_FACE_PX_RANGE = (112.0, 160.0)
 _CROP_TO_FACE = 2.5
 _SPREAD_DEG = (-10.0, 10.0)
 
