@@ -37,7 +37,9 @@ class TwoTokenCrossAttnProcessor:
     def __init__(self):
         self.fallback = AttnProcessor2_0()
 
-    def __call__(self, attn: Attention, hidden_states, encoder_hidden_states=None, attention_mask=None, *args, **kwargs):
+    def __call__(
+        self, attn: Attention, hidden_states, encoder_hidden_states=None, attention_mask=None, *args, **kwargs
+    ):
         if (
             encoder_hidden_states is None
             or encoder_hidden_states.shape[1] != 2

@@ -1,14 +1,11 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Each speed-up outside the reference attention equals the plain formulation it replaces."""
 
-import resource
-
 import pytest
 import torch
 from conftest import TINY_MODEL
 from diffusers.models.activations import GEGLU
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
-
 from faceanon.core import cpu_heap
 from faceanon.core.cpu_heap import retained_cpu_heap
 from faceanon.core.cross_attention import TwoTokenCrossAttnProcessor
@@ -40,7 +37,10 @@ def test_two_token_cross_attention_with_query_bias():
     hidden, context = torch.randn(3, 40, 64), torch.randn(3, 2, 1024)
     with torch.no_grad():
         torch.testing.assert_close(
-            TwoTokenCrossAttnProcessor()(attn, hidden, context), AttnProcessor2_0()(attn, hidden, context), atol=2e-6, rtol=1e-5
+            TwoTokenCrossAttnProcessor()(attn, hidden, context),
+            AttnProcessor2_0()(attn, hidden, context),
+            atol=2e-6,
+            rtol=1e-5,
         )
 
 
@@ -49,7 +49,8 @@ def test_other_context_lengths_use_stock_attention(context_tokens):
     attn = _attention(64, 1)
     hidden, context = torch.randn(2, 16, 64), torch.randn(2, context_tokens, 1024)
     with torch.no_grad():
-        assert torch.equal(TwoTokenCrossAttnProcessor()(attn, hidden, context), AttnProcessor2_0()(attn, hidden, context))
+        folded = TwoTokenCrossAttnProcessor()(attn, hidden, context)
+        assert torch.equal(folded, AttnProcessor2_0()(attn, hidden, context))
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
@@ -75,13 +76,16 @@ def test_split_geglu_in_a_whole_unet():
     with torch.no_grad():
         expected = unet(sample, 10, encoder_hidden_states=context).sample
         assert install_split_geglu(unet) == len([m for m in unet.modules() if isinstance(m, GEGLU)]) > 0
-        torch.testing.assert_close(unet(sample, 10, encoder_hidden_states=context).sample, expected, atol=1e-6, rtol=1e-5)
+        split = unet(sample, 10, encoder_hidden_states=context).sample
+        torch.testing.assert_close(split, expected, atol=1e-6, rtol=1e-5)
 
 
 glibc_only = pytest.mark.skipif(cpu_heap._LIBC is None, reason="heap retention needs Linux with glibc")
 
 
 def _page_faults(fn) -> int:
+    import resource  # POSIX only, like the heap retention itself
+
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     fn()
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
