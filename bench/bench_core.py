@@ -6,8 +6,9 @@
 Prints, per resolution, the time of one UNet step (batch 2 = guided, with references) for
 (a) the official formulation (concatenated self-attention, stock cross-attention) and (b) ours
 (query-only self-attention with reference projections cached per generation, two-token cross-attention
-folded into per-head projections, split GEGLU, freed CPU memory kept in the heap during the step), their ratio and max |difference|; the time of one ReferenceNet pass; a whole
-4-step anonymization at the smallest size; and the peak memory.
+folded into per-head projections, split GEGLU, upsampling convolutions as 2x2 subpixel convolutions,
+freed CPU memory kept in the heap during the step), their ratio and max |difference|; the time of one
+ReferenceNet pass; a whole 4-step anonymization at the smallest size; and the peak memory.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from faceanon.core.devices import DTYPES  # noqa: E402
 from faceanon.core.reference_bank import ReferenceBank  # noqa: E402
 from faceanon.core.reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet  # noqa: E402
 from faceanon.core.split_geglu import install_split_geglu  # noqa: E402
+from faceanon.core.subpixel_upsampling import install_subpixel_upsampling  # noqa: E402
 from faceanon.core.sd21 import CLIP_VIT_L14_CONFIG, SD21_UNET_CONFIG, SD21_VAE_CONFIG  # noqa: E402
 
 def peak_rss_gb() -> float:
@@ -72,6 +74,7 @@ def _configure(unet, bank, ours: bool) -> None:
     if ours:
         install_injection(unet, bank, ReferenceAttnProcessor, TwoTokenCrossAttnProcessor)
         install_split_geglu(unet)
+        install_subpixel_upsampling(unet)
     else:
         install_injection(unet, bank, ConcatReferenceAttnProcessor, AttnProcessor2_0)
         for module in unet.modules():

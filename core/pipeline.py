@@ -22,6 +22,7 @@ from .randomness import draw_normal, item_generators
 from .reference import Reference, encode_clip, encode_posterior
 from .reference_bank import ReferenceBank
 from .split_geglu import install_split_geglu
+from .subpixel_upsampling import install_subpixel_upsampling
 from .reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet
 from .sampling import Conditioning, Denoiser, ProgressCallback
 from .schedulers import make_scheduler
@@ -77,6 +78,7 @@ class FaceAnonPipeline:
         install_injection(models.unet, self.bank)
         for net in models.diffusion_nets:
             install_split_geglu(net)
+        install_subpixel_upsampling(models.unet)  # the ReferenceNets run once: building its kernels costs more
         self.denoiser = Denoiser(models.unet, self.bank)
         self.null_states = NullStateCache(self._compute_null_states)
 

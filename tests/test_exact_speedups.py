@@ -8,11 +8,13 @@ import torch
 from conftest import TINY_MODEL
 from diffusers.models.activations import GEGLU
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
+from diffusers.models.upsampling import Upsample2D
 from faceanon.core import cpu_heap
 from faceanon.core.cpu_heap import retained_cpu_heap
 from faceanon.core.cross_attention import TwoTokenCrossAttnProcessor
 from faceanon.core.loading import load_unet
 from faceanon.core.split_geglu import SplitGEGLUForward, install_split_geglu
+from faceanon.core.subpixel_upsampling import SubpixelUpsampleForward, install_subpixel_upsampling
 
 
 def _attention(channels, heads, **kwargs):
@@ -149,3 +151,50 @@ def test_retained_heap_leaves_other_devices_alone():
     finally:
         cpu_heap._set_thresholds = original
     assert calls == []
+
+
+def _upsampler(channels, dtype=torch.float32):
+    torch.manual_seed(0)
+    return Upsample2D(channels, use_conv=True, out_channels=channels).to(dtype).eval()
+
+
+@pytest.mark.parametrize(("channels", "height", "width"), [(64, 8, 8), (32, 5, 7), (16, 1, 1)])
+def test_subpixel_upsampling_equals_nearest_upsample_then_conv(channels, height, width):
+    upsampler = _upsampler(channels)
+    hidden = torch.randn(2, channels, height, width)
+    with torch.no_grad():
+        expected = upsampler(hidden)
+        assert install_subpixel_upsampling(upsampler) == 1
+        assert install_subpixel_upsampling(upsampler) == 0, "installing twice must not wrap the rewrite"
+        subpixel = upsampler(hidden)
+    assert isinstance(upsampler.forward, SubpixelUpsampleForward)
+    assert subpixel.shape == (2, channels, 2 * height, 2 * width)
+    torch.testing.assert_close(subpixel, expected, atol=2e-6, rtol=1e-5)
+    assert set(upsampler.state_dict()) == {"conv.weight", "conv.bias"}, "the kernels stay out of the state dict"
+
+
+def test_subpixel_upsampling_follows_weight_changes_dtype_and_odd_output_sizes():
+    upsampler = _upsampler(16)
+    install_subpixel_upsampling(upsampler)
+    hidden = torch.randn(1, 16, 6, 6)
+    with torch.no_grad():
+        upsampler.conv.weight.mul_(-2.0)  # an in-place patch, as LoRA loaders do
+        expected = Upsample2D.forward(upsampler, hidden)
+        torch.testing.assert_close(upsampler(hidden), expected, atol=2e-6, rtol=1e-5)
+        odd = upsampler(hidden, output_size=(11, 13))  # the UNet asks for this when sizes are not multiples of 8
+        assert torch.equal(odd, Upsample2D.forward(upsampler, hidden, output_size=(11, 13)))
+        upsampler.to(torch.bfloat16)
+        half = upsampler(hidden.bfloat16())
+    assert half.dtype == torch.bfloat16 and upsampler.subpixel_kernels.dtype == torch.bfloat16
+    torch.testing.assert_close(half.float(), expected, atol=0.1, rtol=0.05)
+
+
+def test_subpixel_upsampling_in_a_whole_unet():
+    unet = load_unet(f"{TINY_MODEL}/unet")
+    torch.manual_seed(0)
+    sample, context = torch.randn(2, 4, 8, 8), torch.randn(2, 2, unet.config.cross_attention_dim)
+    with torch.no_grad():
+        expected = unet(sample, 10, encoder_hidden_states=context).sample
+        assert install_subpixel_upsampling(unet) == len([m for m in unet.modules() if isinstance(m, Upsample2D)]) > 0
+        subpixel = unet(sample, 10, encoder_hidden_states=context).sample
+    torch.testing.assert_close(subpixel, expected, atol=1e-6, rtol=1e-5)
