@@ -17,6 +17,7 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from .cpu_heap import retained_cpu_heap
 from .errors import FaceAnonError
 from .reference_bank import ReferenceBank
+from .subpixel_upsampling import release_subpixel_kernels
 
 States = dict[str, torch.Tensor]
 ProgressCallback = Callable[[int, int, torch.Tensor], None]
@@ -110,6 +111,7 @@ class Denoiser:
                 yield self
         finally:
             self.bank.clear()
+            release_subpixel_kernels(self.unet)
 
     @torch.no_grad()
     def __call__(

@@ -6,8 +6,9 @@ convolution sees only two distinct input rows and two distinct input columns, so
 of the small input with summed taps. The four phases' kernels, stacked, cost 16 multiply-adds per input
 pixel and channel pair instead of 36; the result equals diffusers' ``Upsample2D`` up to float rounding.
 
-The stacked kernels (16/9 the size of the convolution's weight) are kept as a non-persistent buffer, so
-they move with the module and stay out of the state dict; they are rebuilt when the weight changes.
+The stacked kernels (16/9 the size of the convolution's weight) are built from the weight at first use and
+kept until ``release_subpixel_kernels``, which the denoiser calls after each generation: weights patched
+between generations are picked up, and the memory is free between them.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ import torch
 import torch.nn.functional as F
 from diffusers.models.upsampling import Upsample2D
 from torch import nn
-
-_KERNELS = "subpixel_kernels"
-
 
 def _fold_taps(weight: torch.Tensor, dim: int) -> torch.Tensor:
     """Along ``dim`` (3 taps): the two input rows seen by even outputs, then the two seen by odd ones.
@@ -55,22 +53,17 @@ class SubpixelUpsampleForward:
     def __init__(self, upsampler: Upsample2D):
         self.upsampler = upsampler
         self.conv: nn.Conv2d = upsampler.conv if upsampler.name == "conv" else upsampler.Conv2d_0
-        self._built_from = None
-        upsampler.register_buffer(_KERNELS, self._build(), persistent=False)
-
-    def _build(self) -> torch.Tensor:
-        weight = self.conv.weight
-        self._built_from = (weight.data_ptr(), weight._version)
-        with torch.no_grad():
-            return phase_kernels(weight)
+        self._kernels: torch.Tensor | None = None
 
     def kernels(self) -> torch.Tensor:
         weight = self.conv.weight
-        kernels = getattr(self.upsampler, _KERNELS)
-        if (weight.data_ptr(), weight._version) != self._built_from or kernels.device != weight.device:
-            kernels = self._build()
-            setattr(self.upsampler, _KERNELS, kernels)
-        return kernels.to(weight.dtype)
+        if self._kernels is None or self._kernels.device != weight.device or self._kernels.dtype != weight.dtype:
+            with torch.no_grad():
+                self._kernels = phase_kernels(weight)
+        return self._kernels
+
+    def release(self) -> None:
+        self._kernels = None
 
     def __call__(self, hidden_states: torch.Tensor, output_size=None, *args, **kwargs) -> torch.Tensor:
         height, width = hidden_states.shape[-2:]
@@ -104,3 +97,11 @@ def install_subpixel_upsampling(model: nn.Module) -> int:
             module.forward = SubpixelUpsampleForward(module)
             count += 1
     return count
+
+
+def release_subpixel_kernels(model: nn.Module) -> None:
+    """Drop the stacked kernels of ``model``'s subpixel upsamplers; the next forward rebuilds them."""
+    for module in model.modules():
+        forward = module.__dict__.get("forward")
+        if isinstance(forward, SubpixelUpsampleForward):
+            forward.release()

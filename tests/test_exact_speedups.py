@@ -9,12 +9,16 @@ from conftest import TINY_MODEL
 from diffusers.models.activations import GEGLU
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from diffusers.models.upsampling import Upsample2D
-from faceanon.core import cpu_heap
+from faceanon.core import cpu_heap, subpixel_upsampling
 from faceanon.core.cpu_heap import retained_cpu_heap
 from faceanon.core.cross_attention import TwoTokenCrossAttnProcessor
 from faceanon.core.loading import load_unet
 from faceanon.core.split_geglu import SplitGEGLUForward, install_split_geglu
-from faceanon.core.subpixel_upsampling import SubpixelUpsampleForward, install_subpixel_upsampling
+from faceanon.core.subpixel_upsampling import (
+    SubpixelUpsampleForward,
+    install_subpixel_upsampling,
+    release_subpixel_kernels,
+)
 
 
 def _attention(channels, heads, **kwargs):
@@ -177,16 +181,30 @@ def test_subpixel_upsampling_follows_weight_changes_dtype_and_odd_output_sizes()
     upsampler = _upsampler(16)
     install_subpixel_upsampling(upsampler)
     hidden = torch.randn(1, 16, 6, 6)
-    with torch.no_grad():
-        upsampler.conv.weight.mul_(-2.0)  # an in-place patch, as LoRA loaders do
+    with torch.inference_mode():  # as ComfyUI runs nodes: inference tensors have no version counter
+        upsampler(hidden)
+        upsampler.conv.weight.mul_(-2.0)  # an in-place patch between generations, as LoRA loaders do
+        release_subpixel_kernels(upsampler)
         expected = Upsample2D.forward(upsampler, hidden)
         torch.testing.assert_close(upsampler(hidden), expected, atol=2e-6, rtol=1e-5)
         odd = upsampler(hidden, output_size=(11, 13))  # the UNet asks for this when sizes are not multiples of 8
         assert torch.equal(odd, Upsample2D.forward(upsampler, hidden, output_size=(11, 13)))
         upsampler.to(torch.bfloat16)
         half = upsampler(hidden.bfloat16())
-    assert half.dtype == torch.bfloat16 and upsampler.subpixel_kernels.dtype == torch.bfloat16
+    assert half.dtype == torch.bfloat16 and upsampler.forward.kernels().dtype == torch.bfloat16
     torch.testing.assert_close(half.float(), expected, atol=0.1, rtol=0.05)
+
+
+def test_each_generation_builds_the_subpixel_kernels_once_and_releases_them(pipeline, face_a, monkeypatch):
+    unet = pipeline.models.unet
+    forwards = [m.forward for m in unet.modules() if isinstance(m.__dict__.get("forward"), SubpixelUpsampleForward)]
+    assert forwards, "the pipeline installs the subpixel upsampling in its UNet"
+    built, build = [], subpixel_upsampling.phase_kernels
+    monkeypatch.setattr(subpixel_upsampling, "phase_kernels", lambda weight: built.append(weight) or build(weight))
+    for generation in (1, 2):
+        pipeline(face_a, steps=3, width=64, height=64)
+        assert len(built) == generation * len(forwards), "built at the first step only"
+        assert all(forward._kernels is None for forward in forwards)
 
 
 def test_subpixel_upsampling_in_a_whole_unet():
