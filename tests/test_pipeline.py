@@ -165,7 +165,7 @@ class _OverflowingUNet:
 
     def __init__(self, unet, bank):
         self.unet, self.bank, self.upcast_seen = unet, bank, []
-        self.dtype, self.device = unet.dtype, unet.device
+        self.dtype, self.device, self.modules = unet.dtype, unet.device, unet.modules
 
     def __call__(self, *args, **kwargs):
         out = self.unet(*args, **kwargs)
