@@ -37,9 +37,11 @@ class FaceAnonDetectorLoader:
                                               "lower it to catch hard faces (then check the results)."}),
                 "download": ("BOOLEAN", {"default": False, "tooltip": f"Download {DETECTOR_FILE} if it is missing. "
                                          "Nothing is downloaded unless this is on."}),
+            },
+            "optional": {  # optional, so API-format prompts written before it existed still validate
                 "mode": (list(DETECTION_MODES), {"default": "accurate", "tooltip": "accurate: "
                          f"{DETECTION_MODES['accurate'].description}. fast: {DETECTION_MODES['fast'].description}."}),
-            }
+            },
         }
 
     def load(self, score_threshold, download, mode="accurate"):

@@ -49,6 +49,14 @@ def photo():
     return torch.from_numpy(np.asarray(image).astype(np.float32) / 255)[None]
 
 
+def test_detector_loader_mode_is_optional_and_picks_the_passes(models_root):
+    assert "mode" in FaceAnonDetectorLoader.INPUT_TYPES()["optional"]
+    default = FaceAnonDetectorLoader().load(0.9, False)[0]
+    fast = FaceAnonDetectorLoader().load(0.9, False, mode="fast")[0]
+    assert (default.mode, default.long_sides, default.refine_landmarks) == ("accurate", (1280, 640, 320), True)
+    assert (fast.mode, fast.long_sides, fast.refine_landmarks) == ("fast", (640, 320), False)
+
+
 def test_detector_loader_missing_file_says_where_to_put_it(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEANON_MODELS", str(tmp_path))
     with pytest.raises(ModelFileError, match="face_detection_yunet_2023mar.onnx") as error:
