@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from diffusers.models.upsampling import Upsample2D
 from torch import nn
 
+
 def _fold_taps(weight: torch.Tensor, dim: int) -> torch.Tensor:
     """Along ``dim`` (3 taps): the two input rows seen by even outputs, then the two seen by odd ones.
 
@@ -34,7 +35,9 @@ def phase_kernels(weight: torch.Tensor) -> torch.Tensor:
     return folded.permute(2, 4, 0, 1, 3, 5).reshape(4 * out_channels, in_channels, 2, 2)
 
 
-def subpixel_upsample_conv(hidden_states: torch.Tensor, kernels: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+def subpixel_upsample_conv(
+    hidden_states: torch.Tensor, kernels: torch.Tensor, bias: torch.Tensor | None
+) -> torch.Tensor:
     """conv3x3(nearest_upsample_2x(hidden_states)) with zero padding 1, given the ``phase_kernels``."""
     batch, _, height, width = hidden_states.shape
     channels = kernels.shape[0] // 4

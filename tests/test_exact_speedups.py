@@ -61,31 +61,26 @@ def test_other_context_lengths_use_stock_attention(context_tokens):
         assert torch.equal(folded, AttnProcessor2_0()(attn, hidden, context))
 
 
+def _stock_then_rewritten(module, install, forward_type, *inputs):
+    """The module's output before and after ``install``, which must rewrite it exactly once."""
+    with torch.no_grad():
+        expected = module(*inputs)
+        assert install(module) == 1
+        assert install(module) == 0, "installing twice must not wrap the rewrite"
+        rewritten = module(*inputs)
+    assert isinstance(module.forward, forward_type)
+    return expected, rewritten
+
+
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
 def test_split_geglu_equals_stock_geglu(dtype):
     torch.manual_seed(0)
     geglu = GEGLU(320, 1280).to(dtype)
     hidden = torch.randn(2, 300, 320, dtype=dtype)
-    with torch.no_grad():
-        expected = geglu(hidden)
-        assert install_split_geglu(geglu) == 1
-        assert install_split_geglu(geglu) == 0, "installing twice must not wrap the rewrite"
-        split = geglu(hidden)
-    assert isinstance(geglu.forward, SplitGEGLUForward)
+    expected, split = _stock_then_rewritten(geglu, install_split_geglu, SplitGEGLUForward, hidden)
     assert split.dtype == dtype
     torch.testing.assert_close(split, expected, atol=1e-6 if dtype == torch.float32 else 1e-2, rtol=1e-5)
     assert set(geglu.state_dict()) == {"proj.weight", "proj.bias"}
-
-
-def test_split_geglu_in_a_whole_unet():
-    unet = load_unet(f"{TINY_MODEL}/unet")
-    torch.manual_seed(0)
-    sample, context = torch.randn(2, 4, 8, 8), torch.randn(2, 2, unet.config.cross_attention_dim)
-    with torch.no_grad():
-        expected = unet(sample, 10, encoder_hidden_states=context).sample
-        assert install_split_geglu(unet) == len([m for m in unet.modules() if isinstance(m, GEGLU)]) > 0
-        split = unet(sample, 10, encoder_hidden_states=context).sample
-        torch.testing.assert_close(split, expected, atol=1e-6, rtol=1e-5)
 
 
 glibc_only = pytest.mark.skipif(cpu_heap._LIBC is None, reason="heap retention needs Linux with glibc")
@@ -166,12 +161,7 @@ def _upsampler(channels, dtype=torch.float32):
 def test_subpixel_upsampling_equals_nearest_upsample_then_conv(channels, height, width):
     upsampler = _upsampler(channels)
     hidden = torch.randn(2, channels, height, width)
-    with torch.no_grad():
-        expected = upsampler(hidden)
-        assert install_subpixel_upsampling(upsampler) == 1
-        assert install_subpixel_upsampling(upsampler) == 0, "installing twice must not wrap the rewrite"
-        subpixel = upsampler(hidden)
-    assert isinstance(upsampler.forward, SubpixelUpsampleForward)
+    expected, subpixel = _stock_then_rewritten(upsampler, install_subpixel_upsampling, SubpixelUpsampleForward, hidden)
     assert subpixel.shape == (2, channels, 2 * height, 2 * width)
     torch.testing.assert_close(subpixel, expected, atol=2e-6, rtol=1e-5)
     assert set(upsampler.state_dict()) == {"conv.weight", "conv.bias"}, "the kernels stay out of the state dict"
@@ -207,12 +197,15 @@ def test_each_generation_builds_the_subpixel_kernels_once_and_releases_them(pipe
         assert all(forward._kernels is None for forward in forwards)
 
 
-def test_subpixel_upsampling_in_a_whole_unet():
+@pytest.mark.parametrize(
+    ("install", "module_type"), [(install_split_geglu, GEGLU), (install_subpixel_upsampling, Upsample2D)]
+)
+def test_rewrite_in_a_whole_unet(install, module_type):
     unet = load_unet(f"{TINY_MODEL}/unet")
     torch.manual_seed(0)
     sample, context = torch.randn(2, 4, 8, 8), torch.randn(2, 2, unet.config.cross_attention_dim)
     with torch.no_grad():
         expected = unet(sample, 10, encoder_hidden_states=context).sample
-        assert install_subpixel_upsampling(unet) == len([m for m in unet.modules() if isinstance(m, Upsample2D)]) > 0
-        subpixel = unet(sample, 10, encoder_hidden_states=context).sample
-    torch.testing.assert_close(subpixel, expected, atol=1e-6, rtol=1e-5)
+        assert install(unet) == len([m for m in unet.modules() if isinstance(m, module_type)]) > 0
+        rewritten = unet(sample, 10, encoder_hidden_states=context).sample
+    torch.testing.assert_close(rewritten, expected, atol=1e-6, rtol=1e-5)
