@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The `faceanon` command line on the CPU: the tiny model, the shared detector and small real photos.
+"""The `faceanon` command line on the CPU: the tiny model, the test detector and small real photos.
 
 Most runs call `main(argv)` in this process; exit statuses and the torch-free `redact` are also
 checked in subprocesses that import the package from the working tree as `faceanon`.
@@ -16,24 +16,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import GOLDEN, ROOT, TINY_MODEL
+from conftest import GOLDEN, ROOT, SFACE, TINY_MODEL, YUNET, shared_file
 from faceanon.cli import main
 from faceanon.cli.errors import UsageError
 from faceanon.cli.inputs import find_inputs, plan_jobs
 from PIL import Image
 
-SHARED = Path(ROOT).parent / "shared"
-FACES = SHARED / "faces"
-YUNET = SHARED / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
-needs_shared = pytest.mark.skipif(
-    not (FACES.is_dir() and YUNET.is_file()), reason=f"needs the shared photos in {FACES} and {YUNET}"
-)
 FAST = ["--steps", "1", "--guidance", "1", "-q"]
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9"}
 
 
 def _save_photo(name: str, target: Path, max_side: int = 256, **save_options) -> Path:
-    image = Image.open(FACES / name).convert("RGB")
+    image = Image.open(shared_file("faces", name)).convert("RGB")
     image.thumbnail((max_side, max_side))
     target.parent.mkdir(parents=True, exist_ok=True)
     image.save(target, **save_options)
@@ -46,9 +40,7 @@ def _pixels(path: Path) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> Path:
-    """A models folder laid out as the CLI expects: the tiny model and the shared detector."""
-    if not YUNET.is_file():
-        pytest.skip(f"needs the shared detector {YUNET}")
+    """A models folder laid out as the CLI expects: the tiny model and the test detector."""
     root = tmp_path_factory.mktemp("models")
     shutil.copytree(TINY_MODEL, root / "face-anon-simple")
     (root / "detectors").mkdir()
@@ -73,8 +65,6 @@ def _run_cli(package_path: Path, *args: str, env=None, code: str | None = None) 
 # -- anonymize: a folder with a corrupt file in the middle -------------------------------------------
 @pytest.fixture(scope="module")
 def photo_tree(tmp_path_factory) -> Path:
-    if not FACES.is_dir():
-        pytest.skip(f"needs the shared photos in {FACES}")
     root = tmp_path_factory.mktemp("photos")
     _save_photo("ageitgey__examples_obama.jpg", root / "a.jpg", exif=_exif_with_gps())
     (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
@@ -111,7 +101,6 @@ def anonymized(photo_tree, models, tmp_path_factory):
     return status, out, json.loads(report.read_text()), batches
 
 
-@needs_shared
 def test_anonymize_goes_on_past_a_corrupt_file_and_exits_1(anonymized, photo_tree):
     status, out, report, batches = anonymized
     assert status == 1
@@ -125,7 +114,6 @@ def test_anonymize_goes_on_past_a_corrupt_file_and_exits_1(anonymized, photo_tre
     assert batches == [2], "the faces of both files go through one UNet call"
 
 
-@needs_shared
 def test_anonymize_results_keep_format_and_size_and_lose_metadata(anonymized, photo_tree):
     _, out, report, _ = anonymized
     for name, image_format in (("a.jpg", "JPEG"), ("sub/b.png", "PNG")):
@@ -146,7 +134,6 @@ def test_anonymize_results_keep_format_and_size_and_lose_metadata(anonymized, ph
         assert np.abs(result[face_core].astype(int) - original[face_core].astype(int)).mean() > 5
 
 
-@needs_shared
 def test_a_second_run_skips_finished_files(anonymized, photo_tree, models, tmp_path, capsys):
     _, out, _, _ = anonymized
     (photo_tree / "broken.jpg").unlink()  # so the second run has nothing to do at all
@@ -186,7 +173,6 @@ def test_aligned_swap_needs_no_detector_and_exits_0(tmp_path):
     assert record["faces"][0]["action"] == "generated" and record["faces"][0]["degree"] == 0.0
 
 
-@needs_shared
 def test_swap_source_without_a_face_is_a_bad_argument(models, tmp_path, capsys):
     blank = tmp_path / "blank.png"
     Image.new("RGB", (96, 96), "gray").save(blank)
@@ -199,15 +185,12 @@ def test_swap_source_without_a_face_is_a_bad_argument(models, tmp_path, capsys):
 # -- redact ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def redact_inputs(tmp_path_factory) -> Path:
-    if not FACES.is_dir():
-        pytest.skip(f"needs the shared photos in {FACES}")
     root = tmp_path_factory.mktemp("redact")
     _save_photo("ageitgey__examples_two_people.jpg", root / "group" / "two.png", 400)
     _save_photo("ageitgey__examples_obama.jpg", root / "single.png")
     return root
 
 
-@needs_shared
 @pytest.mark.parametrize("mode", ["accurate", "fast"])
 def test_redact_changes_only_the_reported_regions_like_the_core_does(redact_inputs, models, tmp_path, mode):
     from faceanon.core.faces import FaceDetector, redact_faces, select_faces
@@ -235,7 +218,6 @@ def test_redact_changes_only_the_reported_regions_like_the_core_does(redact_inpu
         assert np.array_equal(result, expected)
 
 
-@needs_shared
 def test_redact_keeps_photos_upright_drops_exif_and_resumes(models, tmp_path):
     photo = _save_photo("ageitgey__examples_obama.jpg", tmp_path / "in" / "rotated.jpg")
     width, height = Image.open(photo).size
@@ -254,7 +236,6 @@ def test_redact_keeps_photos_upright_drops_exif_and_resumes(models, tmp_path):
     assert result_path.stat().st_mtime_ns > 0, "--overwrite redoes it"
 
 
-@needs_shared
 def test_redact_does_not_import_torch_and_exit_statuses(models, redact_inputs, package_path, tmp_path):
     broken = tmp_path / "in" / "broken.png"
     broken.parent.mkdir()
@@ -356,7 +337,6 @@ def test_doctor_lists_missing_files_with_sizes_and_sources(tmp_path, capsys):
     assert "torch" in out and "diffusers" in out and "Device: cpu, precision float32" in out
 
 
-@needs_shared
 def test_doctor_when_everything_is_present(models, capsys):
     assert main(["doctor", "--models", str(models), "--device", "cpu"]) == 0
     out = capsys.readouterr().out
@@ -414,10 +394,6 @@ def test_report_takes_per_face_records_from_the_result():
     assert merge_verification(records, "something else") == {"report": "something else"}
 
 
-SFACE = SHARED / "models" / "face_recognition_sface_2021dec_int8bq.onnx"
-
-
-@pytest.mark.skipif(not SFACE.is_file(), reason=f"needs the shared recognizer {SFACE}")
 def test_verify_checks_every_face_and_reports_it(models, tmp_path):
     (models / "recognizers").mkdir(exist_ok=True)
     shutil.copy(SFACE, models / "recognizers")

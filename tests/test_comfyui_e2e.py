@@ -11,8 +11,8 @@ equality of the nodes with core's Python API.
 Needs a ComfyUI checkout in $COMFYUI_PATH. Its Python is $COMFYUI_PATH/venv/bin/python, else
 $COMFYUI_PYTHON, else this interpreter. The server runs on loopback with --cpu and the tiny random models
 from tests/fixtures/golden (FaceAnon) and comfyui_test_models.py (upscaler, TAESD, CLIP vision). The
-in-the-wild workflows also need the shared test data (../shared: the YuNet detector and real photos, never
-copied into the repository); without it they are skipped.
+in-the-wild workflows also need real photos from the shared test data (../shared, never copied into the
+repository); without it they are skipped.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from comfyui_server import (
     status_message,
 )
 from comfyui_test_models import write_compact_upscaler, write_taesd, write_vit_h_keys_only
-from conftest import ROOT, SHARED, TINY_MODEL, golden_image
+from conftest import COMFYUI_MISSING, ROOT, SFACE, TINY_MODEL, YUNET, golden_image, shared_file
 from PIL import Image, PngImagePlugin
 from safetensors.numpy import load_file
 from workflow_to_api import workflow_to_api
@@ -50,7 +50,7 @@ from faceanon.core.verified_faces import RETRY_SEED_STRIDE
 COMFYUI_PATH = os.environ.get("COMFYUI_PATH")
 pytestmark = pytest.mark.skipif(
     not COMFYUI_PATH,
-    reason="COMFYUI_PATH is not set: point it to a ComfyUI checkout to run the end-to-end tests",
+    reason=f"{COMFYUI_MISSING}: point it to a ComfyUI checkout to run the end-to-end tests",
 )
 
 PACK_NAME = "ComfyUI-FaceAnon"
@@ -63,21 +63,13 @@ RUN_TIMEOUT = 120
 MASK_HOLE = slice(16, 48)
 LATENT_HOLE = slice(2, 6)
 
-# Shared test data for the in-the-wild workflows: the detector, the SFace recognizer (identity verifier), a
-# photo of two people (faces in its top half) given to ComfyUI as group.jpg, 600 px wide, and a portrait
-# given as portrait.jpg (swap source).
-YUNET = os.path.join(SHARED, "models", "face_detection_yunet_2023mar_int8bq.onnx")
-SFACE = os.path.join(SHARED, "models", "face_recognition_sface_2021dec_int8bq.onnx")
-GROUP_PHOTO = os.path.join(SHARED, "faces", "ageitgey__examples_two_people.jpg")
+# Shared test photos for the in-the-wild workflows: a photo of two people (faces in its top half) given to
+# ComfyUI as group.jpg, 600 px wide, and a portrait given as portrait.jpg (swap source).
+GROUP_PHOTO = "ageitgey__examples_two_people.jpg"
 GROUP_INPUT = "group.jpg"
 GROUP_WIDTH = 600
 GROUP_FACES = 2
-PORTRAIT = os.path.join(SHARED, "faces", "cmusatyala__images_examples_clapton-2.jpg")
-SHARED_FILES = (YUNET, SFACE, GROUP_PHOTO, PORTRAIT)
-HAS_SHARED_DATA = all(os.path.isfile(path) for path in SHARED_FILES)
-needs_shared_data = pytest.mark.skipif(
-    not HAS_SHARED_DATA, reason=f"needs the shared test data: {', '.join(SHARED_FILES)}"
-)
+PORTRAIT = "cmusatyala__images_examples_clapton-2.jpg"
 # The name the polishing workflow picks in Load Checkpoint; an empty file of that name lets /prompt
 # validation pass. It is never loaded.
 SD_CHECKPOINT = "v2-1_768-ema-pruned.safetensors"
@@ -118,7 +110,7 @@ EXPECTED_IMAGES = {
     "swap-face-into-photo": {"SaveImage": PHOTO_SIZE},
     "anonymize-verify-save-private": {"FaceAnonSaveImagePrivate": PHOTO_SIZE},
 }
-# Workflows that work on group.jpg (and need the shared test data).
+# Workflows that work on group.jpg (and need the shared test photos).
 IN_THE_WILD = {
     "anonymize-faces-in-photo", "redact-faces", "detect-anonymize-upscale-paste", "anonymize-and-inpaint-seams",
     "swap-face-into-photo", "anonymize-verify-save-private",
@@ -176,12 +168,19 @@ def _write_inputs(input_dir: str) -> None:
     alpha[MASK_HOLE, MASK_HOLE] = 0
     Image.fromarray(np.dstack([face, alpha]), "RGBA").save(os.path.join(input_dir, "face.png"))
     golden_image("img_b").save(os.path.join(input_dir, "face2.png"))
-    if HAS_SHARED_DATA:
-        with Image.open(GROUP_PHOTO) as photo:
-            photo = photo.convert("RGB")
-            height = round(photo.height * GROUP_WIDTH / photo.width)
-            photo.resize((GROUP_WIDTH, height), Image.LANCZOS).save(os.path.join(input_dir, GROUP_INPUT), quality=90)
-        shutil.copy(PORTRAIT, os.path.join(input_dir, "portrait.jpg"))
+
+
+def provide_photos(comfyui: ComfyUI) -> None:
+    """group.jpg and portrait.jpg in the server's input folder; skips the test without the shared photos."""
+    group, portrait = shared_file("faces", GROUP_PHOTO), shared_file("faces", PORTRAIT)
+    input_dir = os.path.join(comfyui.root, "input")
+    if os.path.isfile(os.path.join(input_dir, GROUP_INPUT)):
+        return
+    with Image.open(group) as photo:
+        photo = photo.convert("RGB")
+        height = round(photo.height * GROUP_WIDTH / photo.width)
+        photo.resize((GROUP_WIDTH, height), Image.LANCZOS).save(os.path.join(input_dir, GROUP_INPUT), quality=90)
+    shutil.copy(portrait, os.path.join(input_dir, "portrait.jpg"))
 
 
 def _prepare_instance(root: str) -> str:
@@ -191,9 +190,9 @@ def _prepare_instance(root: str) -> str:
                    "user"):
         os.makedirs(os.path.join(root, folder))
     shutil.copytree(TINY_MODEL, os.path.join(root, "models", "face_anon", "face-anon-simple"))
-    if HAS_SHARED_DATA:  # the int8 YuNet and SFace variants are accepted next to the canonical names
-        shutil.copy(YUNET, os.path.join(root, "models", "face_anon", "detectors"))
-        shutil.copy(SFACE, os.path.join(root, "models", "face_anon", "recognizers"))
+    # the int8 YuNet and SFace variants are accepted next to the canonical names
+    shutil.copy(YUNET, os.path.join(root, "models", "face_anon", "detectors"))
+    shutil.copy(SFACE, os.path.join(root, "models", "face_anon", "recognizers"))
     open(os.path.join(root, "models", "checkpoints", SD_CHECKPOINT), "wb").close()
     write_compact_upscaler(os.path.join(root, "models", "upscale_models", "tiny-compact.safetensors"))
     vae_approx = os.path.join(root, "models", "vae_approx")
@@ -464,8 +463,8 @@ def test_every_example_workflow_has_expectations():
 @pytest.mark.parametrize("path", WORKFLOWS, ids=workflow_name)
 def test_example_workflow_runs(comfyui, path):
     name = workflow_name(path)
-    if name in IN_THE_WILD and not HAS_SHARED_DATA:
-        pytest.skip(f"{name} needs the shared test data ({YUNET}, {GROUP_PHOTO}, {PORTRAIT})")
+    if name in IN_THE_WILD:
+        provide_photos(comfyui)
     prompt = small_prompt(comfyui, name)
     steps = {node["class_type"]: node["inputs"]["steps"] for node in prompt.values() if "steps" in node["inputs"]}
     assert set(steps.values()) <= {2}, f"add the node to SMALL_VALUES to keep this test fast: {steps}"
@@ -525,11 +524,11 @@ def busy_server(comfyui: ComfyUI):
         messages.close()
 
 
-@needs_shared_data
 def test_inpaint_workflow_passes_validation_as_a_whole(comfyui):
     """The SD polishing part cannot run (no real checkpoint), but ComfyUI must accept the whole workflow:
     every node known, every link of the right type, every value valid. It is queued while the server is
     busy and deleted before it can start."""
+    provide_photos(comfyui)
     prompt = small_prompt(comfyui, "anonymize-and-inpaint-seams")
     assert prompt[node_id(prompt, "CheckpointLoaderSimple")]["inputs"]["ckpt_name"] == SD_CHECKPOINT
     with busy_server(comfyui):
@@ -541,12 +540,12 @@ def test_inpaint_workflow_passes_validation_as_a_whole(comfyui):
     assert comfyui.client.get(f"/history/{prompt_id}") == {}, "the workflow ran with the stand-in checkpoint"
 
 
-@needs_shared_data
 def test_private_workflow_fails_closed_on_faces_that_stay_recognizable(comfyui):
     """With the pasted region shrunk (grow -0.2) most of each original face stays, so face recognition still
     matches both faces: each is generated again max_retries times, with new seeds and a stronger degree, then
     redacted, and the report says so. With fail_closed off the run stops with an error and saves nothing.
     (One retry, then none, to keep it short.)"""
+    provide_photos(comfyui)
     prompt = small_prompt(comfyui, "anonymize-verify-save-private")
     set_inputs(prompt, "FaceAnonAnonymizeFacesInImage", grow=-0.2)
     set_inputs(prompt, "FaceAnonVerifierLoader", max_retries=1)

@@ -4,11 +4,11 @@
 import dataclasses
 import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import YUNET, shared_file
 from PIL import Image
 
 from faceanon.core import FaceAnonError, ModelFileError
@@ -18,10 +18,7 @@ from faceanon.nodes.detector_loader import FaceAnonDetectorLoader
 from faceanon.nodes.face_nodes import FaceAnonDetectFaces, FaceAnonPasteFaces
 from faceanon.nodes.photo_nodes import FaceAnonAnonymizeFacesInImage, FaceAnonSwapFaceInImage
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-YUNET = SHARED / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
-PHOTO = SHARED / "faces" / "ageitgey__examples_two_people.jpg"
-pytestmark = pytest.mark.skipif(not (YUNET.is_file() and PHOTO.is_file()), reason=f"needs {YUNET} and {PHOTO}")
+PHOTO = "ageitgey__examples_two_people.jpg"
 SELECT = dict(framing="whole_face", min_size=0, max_faces=0, order="left_to_right", indices="")
 PASTE = dict(feather=0.06, grow=0.0, color_match=False)
 FINISH = dict(**PASTE, batch_size=3, fail_closed=True, fallback="blur", on_no_face="passthrough")
@@ -44,7 +41,7 @@ def detector(models_root):
 
 @pytest.fixture(scope="module")
 def photo():
-    image = Image.open(PHOTO).convert("RGB")
+    image = Image.open(shared_file("faces", PHOTO)).convert("RGB")
     image.thumbnail((640, 640))
     return torch.from_numpy(np.asarray(image).astype(np.float32) / 255)[None]
 

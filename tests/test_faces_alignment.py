@@ -2,11 +2,11 @@
 """Similarity fitting, the whole_face and ffhq framings, and crop quality."""
 
 from functools import lru_cache
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from conftest import YUNET, shared_file
 from PIL import Image
 
 from faceanon.core.errors import FaceAnonError
@@ -24,14 +24,7 @@ from faceanon.core.faces.landmark_refinement import face_roll
 from faceanon.core.faces.templates import DFL_TEMPLATE_5
 from faceanon.core.faces.warp import warp_affine
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-PORTRAIT = SHARED / "faces" / "ageitgey__examples_obama.jpg"
-YUNET = SHARED / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
-
-needs_photos = pytest.mark.skipif(
-    not PORTRAIT.is_file() or not YUNET.is_file(),
-    reason=f"real-photo tests need {PORTRAIT} and {YUNET} (the shared test data)",
-)
+PORTRAIT = "ageitgey__examples_obama.jpg"
 
 
 @lru_cache(maxsize=None)
@@ -40,7 +33,7 @@ def detector() -> FaceDetector:
 
 
 def portrait() -> tuple[np.ndarray, Face]:
-    image = np.asarray(Image.open(PORTRAIT).convert("RGB"))
+    image = np.asarray(Image.open(shared_file("faces", PORTRAIT)).convert("RGB"))
     (face,) = detector().detect(image)
     return image, face
 
@@ -98,7 +91,6 @@ def test_unknown_framing_is_rejected_by_name():
         alignment_matrix(DFL_TEMPLATE_5, "head")
 
 
-@needs_photos
 @pytest.mark.parametrize("framing", ["whole_face", "ffhq"])
 def test_real_face_aligns_to_template_and_inverse_round_trips(framing):
     image, face = portrait()
@@ -110,7 +102,6 @@ def test_real_face_aligns_to_template_and_inverse_round_trips(framing):
     assert np.allclose(invert_affine(aligned.inverse), aligned.matrix)
 
 
-@needs_photos
 @pytest.mark.parametrize("degrees", [-30, 30])
 def test_rotated_photo_gives_an_upright_crop(degrees):
     image, upright = portrait()

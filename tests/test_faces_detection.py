@@ -3,34 +3,25 @@
 
 import csv
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import YUNET, shared_file
 from PIL import Image
 
 from faceanon.core.errors import ModelFileError
 from faceanon.core.faces import Detector, Face, FaceDetector, StaticFaces, landmarks_from_box
 from faceanon.core.faces.nms import nms
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FACES = SHARED / "faces"
-YUNET = SHARED / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
-
-needs_photos = pytest.mark.skipif(
-    not (FACES / "manifest.csv").is_file() or not YUNET.is_file(),
-    reason=f"real-photo tests need {FACES}/manifest.csv and {YUNET} (the shared test data)",
-)
-
 
 @lru_cache(maxsize=None)
 def manifest() -> dict[str, str]:
-    with open(FACES / "manifest.csv", newline="") as f:
+    with open(shared_file("faces", "manifest.csv"), newline="") as f:
         return {row["file"]: row["n_faces"] for row in csv.DictReader(f)}
 
 
 def photo(name: str) -> np.ndarray:
-    return np.asarray(Image.open(FACES / name).convert("RGB"))
+    return np.asarray(Image.open(shared_file("faces", name)).convert("RGB"))
 
 
 @lru_cache(maxsize=None)
@@ -63,14 +54,12 @@ SINGLE_FACES = [
 GROUPS = ["hanweikung__my_dataset_test_friends.jpg", "davisking__examples_faces_2008_002079.jpg"]
 
 
-@needs_photos
 @pytest.mark.parametrize("name", SINGLE_FACES + GROUPS + ["davisking__examples_faces_dogs.jpg"])
 def test_face_count_matches_manifest(name):
     low, high = count_range(manifest()[name])
     assert low <= len(detect(name)) <= high
 
 
-@needs_photos
 def test_faces_are_well_formed():
     faces = detect("hanweikung__my_dataset_test_friends.jpg", refine_landmarks=True)
     height, width = photo("hanweikung__my_dataset_test_friends.jpg").shape[:2]
@@ -86,13 +75,11 @@ def test_faces_are_well_formed():
         assert x0 <= nose[0] <= x1 and y0 <= nose[1] <= y1
 
 
-@needs_photos
 def test_multi_megapixel_portrait_is_found():
     (face,) = detect("ageitgey__tests_test_images_obama3.jpg")  # 1434x2333
     assert face.size > 300
 
 
-@needs_photos
 def test_faces_too_large_for_one_pass_are_found_by_the_smaller_scales():
     name = "cmusatyala__images_examples_lennon-2.jpg"  # 1200x1200, face ~700 px
     assert FaceDetector(YUNET, long_sides=(1280,), refine_landmarks=False).detect(photo(name)) == []
@@ -100,15 +87,13 @@ def test_faces_too_large_for_one_pass_are_found_by_the_smaller_scales():
     assert face.size > 500
 
 
-@needs_photos
 def test_yunet_detector_implements_the_detector_interface():
     assert isinstance(detector(), Detector)
 
 
-@needs_photos
 def test_pil_and_array_inputs_agree():
     name = "ageitgey__examples_obama-240p.jpg"
-    from_pil = detector(False).detect(Image.open(FACES / name))
+    from_pil = detector(False).detect(Image.open(shared_file("faces", name)))
     assert [f.box for f in from_pil] == [f.box for f in detect(name)]
 
 
@@ -154,7 +139,6 @@ def test_unreadable_model_file_is_reported_with_its_path(tmp_path):
         FaceDetector(broken)
 
 
-@needs_photos
 def test_fast_mode_scans_two_scales_without_enlarging_or_refining():
     fast = FaceDetector(YUNET, mode="fast")
     assert fast.long_sides == (640, 320) and not fast.refine_landmarks
@@ -178,7 +162,6 @@ def test_explicit_passes_and_refinement_override_the_mode():
         FaceDetector(YUNET, mode="quick")
 
 
-@needs_photos
 def test_networks_cached_per_input_size_give_the_same_faces():
     cached = FaceDetector(YUNET, refine_landmarks=False)
     images = [photo(name) for name in SINGLE_FACES[:6]]  # more input sizes than the cache holds

@@ -2,20 +2,16 @@
 """End-to-end geometry on real photos: recall, identity round trip, borders, huge and mixed inputs."""
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import YUNET, shared_file
 from PIL import Image
 
 from faceanon.core import FaceDetector
 from faceanon.core.faces import align_faces, paste_faces
 from faceanon.core.photos import process_photos
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FACES = SHARED / "faces"
-YUNET = SHARED / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
-pytestmark = pytest.mark.skipif(not (FACES.is_dir() and YUNET.is_file()), reason=f"needs {FACES} and {YUNET}")
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +20,14 @@ def detector():
 
 
 def _photo(name, max_side=None):
-    image = Image.open(FACES / name).convert("RGB")
+    image = Image.open(shared_file("faces", name)).convert("RGB")
     if max_side:
         image.thumbnail((max_side, max_side))
     return np.asarray(image)
 
 
 def _manifest():
-    with open(FACES / "manifest.csv", newline="") as f:
+    with open(shared_file("faces", "manifest.csv"), newline="") as f:
         return list(csv.DictReader(f))
 
 

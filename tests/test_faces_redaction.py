@@ -1,19 +1,16 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Blur, pixelate, black and fill redaction through the aligned crop."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import YUNET, shared_file
 from PIL import Image
 
 from faceanon.core.errors import FaceAnonError
 from faceanon.core.faces import REDACTION_METHODS, Face, FaceDetector, redact_crop, redact_faces
 from faceanon.core.faces.templates import DFL_TEMPLATE_5
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-GROUP = SHARED / "faces" / "ageitgey__examples_two_people.jpg"
-YUNET = SHARED / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
+GROUP = "ageitgey__examples_two_people.jpg"
 
 
 def face_at(scale: float, x: float, y: float) -> Face:
@@ -77,9 +74,8 @@ def test_unknown_method_is_rejected(textured):
         redact_faces(textured, [face_at(90, 110, 80)], method="smudge")
 
 
-@pytest.mark.skipif(not GROUP.is_file() or not YUNET.is_file(), reason=f"needs {GROUP} and {YUNET}")
 def test_redacting_a_real_group_photo():
-    image = Image.open(GROUP).convert("RGB")
+    image = Image.open(shared_file("faces", GROUP)).convert("RGB")
     faces = FaceDetector(YUNET, refine_landmarks=False).detect(image)
     assert len(faces) == 2
     result, mask = redact_faces(image, faces, method="pixelate", framing="ffhq")

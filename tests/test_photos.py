@@ -1,21 +1,14 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Faces in the wild through the pipeline: every selected face replaced, nothing else touched."""
 
-from pathlib import Path
-
 import numpy as np
 import torch
 import pytest
+from conftest import YUNET, shared_file
 from PIL import Image
 
 from faceanon.core import FaceAnonError, FaceDetector, FaceSelection
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FACES = SHARED / "faces"
-YUNET = SHARED / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
-pytestmark = pytest.mark.skipif(
-    not (FACES.is_dir() and YUNET.is_file()), reason=f"needs the shared photos in {FACES} and {YUNET}"
-)
 FAST = dict(steps=1, guidance=1.0, seed=4)
 
 
@@ -25,7 +18,7 @@ def detector():
 
 
 def _photo(name, max_side=800):
-    image = Image.open(FACES / name).convert("RGB")
+    image = Image.open(shared_file("faces", name)).convert("RGB")
     image.thumbnail((max_side, max_side))
     return np.asarray(image)
 
@@ -52,7 +45,7 @@ def test_batching_does_not_change_faces(pipeline, detector):
 
 
 def test_photo_without_faces_comes_back_unchanged(pipeline, detector):
-    name = next(line.split(",")[0] for line in (FACES / "manifest.csv").read_text().splitlines()[1:] if line.split(",")[2] == "0")
+    name = next(line.split(",")[0] for line in shared_file("faces", "manifest.csv").read_text().splitlines()[1:] if line.split(",")[2] == "0")
     photo = _photo(name)
     out, mask, faces = pipeline.anonymize_faces(photo, detector, **FAST)
     assert faces == [] and not mask.any() and np.array_equal(out, photo)

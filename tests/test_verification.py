@@ -4,12 +4,12 @@
 import csv
 import json
 from collections import defaultdict
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
+from conftest import SFACE, YUNET, shared_file
 from PIL import Image
 
 from faceanon.core import FaceAnonError, FaceDetector, FailClosed, IdentityVerifier, ModelFileError, Verification
@@ -18,15 +18,7 @@ from faceanon.core.face_report import REPORT_KEYS, report_json
 from faceanon.core.faces import REDACTION_METHODS, redact_crop, select_faces
 from faceanon.core.faces.image_io import to_float32
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FACES = SHARED / "faces"
-YUNET = SHARED / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
-SFACE = SHARED / "models" / "face_recognition_sface_2021dec_int8bq.onnx"
 GROUP = "ageitgey__examples_two_people.jpg"
-pytestmark = pytest.mark.skipif(
-    not (FACES.is_dir() and YUNET.is_file() and SFACE.is_file()),
-    reason=f"needs the shared photos in {FACES}, {YUNET} and {SFACE}",
-)
 RUN = dict(degree=1.25, guidance=1.0, steps=1, seed=7, scheduler="ddpm")
 MAX_PHOTOS_PER_PERSON = 6  # keeps the AUC test at a few seconds on two cores
 
@@ -42,7 +34,7 @@ def verifier():
 
 
 def _photo(name, max_side=640):
-    image = Image.open(FACES / name)
+    image = Image.open(shared_file("faces", name))
     image.draft("RGB", (max_side, max_side))
     image = image.convert("RGB")
     image.thumbnail((max_side, max_side))
@@ -59,7 +51,7 @@ def _auc(positives, negatives):
 
 
 def test_sface_separates_same_and_different_people(verifier):
-    rows = [row for row in csv.DictReader(open(FACES / "manifest.csv")) if row["n_faces"] == "1"]
+    rows = [row for row in csv.DictReader(open(shared_file("faces", "manifest.csv"))) if row["n_faces"] == "1"]
     by_person = defaultdict(list)
     for row in rows:
         by_person[row["identity"]].append(row["file"])
