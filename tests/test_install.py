@@ -66,7 +66,8 @@ def installed(tmp_path_factory) -> Path:
     missing = [f"{name} >= {'.'.join(map(str, least))} (found {'.'.join(map(str, _version(name)))})"
                for name, least in NEEDED.items() if _version(name) < least]
     if missing:
-        pytest.skip(f"needs {', '.join(missing)} in {sys.executable}: pip install -e '.[test]' installs them")
+        pytest.skip(f"needs {', '.join(missing)} in {sys.executable}; the test extra brings it "
+                    "(pip install -e '.[test]')")
     workdir = tmp_path_factory.mktemp("install")
     source = workdir / "src"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_COPIED))
