@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Import the repository root as the package ``faceanon`` so tests exercise the working tree.
+"""Import the repository root as the package ``faceanon`` so tests exercise the working tree, and say
+where the test data lives.
 
 The root is a ComfyUI node pack (imported by ComfyUI under its folder name) and, once installed, the
 ``faceanon`` package. Tests use the latter name without needing an install.
@@ -67,7 +68,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for tag, what in NOT_CHECKED.items():
         count = sum(tag in reason for reason in reasons)
         if count:
-            terminalreporter.write_line(f"{count} tests skipped, not checked here ({tag}): {what}")
+            tests = "test" if count == 1 else "tests"
+            terminalreporter.write_line(f"{count} {tests} skipped, not checked here ({tag}): {what}")
 
 
 def golden_image(name: str) -> Image.Image:
