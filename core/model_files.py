@@ -46,14 +46,14 @@ from .model_locate import (
     status,
     status_in_folder,
 )
-from .model_messages import HINT, human_size, missing_error, source_links
+from .model_messages import HINT, file_line, human_size, missing_error, source_links
 from .model_records import HubFile, ModelFile, PackageFile, WebFile
 from .model_roots import MODELS_ENV, default_models_dir, env_models_dir, search_roots
 
 __all__ = [
     "CATALOG", "CENTERFACE", "CORRUPT", "MISSING", "PRESENT", "REFUSED", "DEFAULT_MODEL_NAME", "DIFFUSION_COMPONENTS", "DIFFUSION_NETS", "GROUPS", "GROUP_FOLDERS", "GROUP_TITLES",
     "MODELS_ENV", "OPTIONAL_GROUPS", "PICKLE_SUFFIXES", "SFACE", "YUNET", "FileStatus", "HubFile", "ModelFile", "PackageFile", "WebFile",
-    "component_records", "default_models_dir", "diffusion_records", "download", "fetch", "env_models_dir", "file_names",
+    "component_records", "default_models_dir", "diffusion_records", "download", "fetch", "env_models_dir", "file_line", "file_names",
     "folder_for", "human_size", "is_model_folder", "locate", "locate_named", "missing_error", "model_names", "record",
     "records", "require", "require_in_folders", "search_roots", "source_links", "status", "status_in_folder",
 ]

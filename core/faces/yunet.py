@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from ..errors import ModelFileError, ModelFileMissingError
-from ..model_files import YUNET, require, search_roots
+from ..model_files import YUNET, record, require, search_roots
 from .face import Face
 from .image_io import ImageLike, as_rgb_uint8
 from .landmark_refinement import refine_landmarks
@@ -73,7 +73,9 @@ class FaceDetector:
     ) -> None:
         if mode not in DETECTION_MODES:
             raise ValueError(f"mode: expected one of {', '.join(DETECTION_MODES)}, got {mode!r}")
-        path = Path(model_path) if model_path is not None else require([YUNET], search_roots(models_dir))[0]
+        if model_path is None:
+            model_path = require([record(YUNET.key)], search_roots(models_dir))[0]
+        path = Path(model_path)
         if not path.is_file():
             raise ModelFileMissingError(f"YuNet face detector model file not found: {path}")
         defaults = DETECTION_MODES[mode]
