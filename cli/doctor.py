@@ -41,6 +41,10 @@ def _versions() -> list[str]:
     return lines
 
 
+def _files(count: int) -> str:
+    return f"{count} required file{'' if count == 1 else 's'}"
+
+
 def _file_line(status) -> str:
     optional = "" if status.record.required else " (optional)"
     if status.present:
@@ -65,10 +69,10 @@ def _models(root, models_arg) -> tuple[list[str], int]:
     missing = [s for s in needed if s.state != CORRUPT]
     corrupt = [s for s in needed if s.state == CORRUPT]
     if missing:
-        lines.append(f"  {len(missing)} required files missing, about {human_size(sum(s.size for s in missing))}: "
+        lines.append(f"  {_files(len(missing))} missing, about {human_size(sum(s.size for s in missing))}: "
                      f"run `faceanon download` (or add --download to a command)")
     if corrupt:
-        lines.append(f"  {len(corrupt)} required files corrupt: move them away, then run `faceanon download`")
+        lines.append(f"  {_files(len(corrupt))} corrupt: move them away, then run `faceanon download`")
     if not needed:
         lines.append("  All required model files are present.")
     return lines, len(needed)

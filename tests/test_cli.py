@@ -365,6 +365,37 @@ def test_doctor_when_everything_is_present(models, capsys):
     assert "MISSING" in out.split("Face recognizer")[1] and "All required model files are present." in out
 
 
+def test_doctor_reports_empty_and_truncated_weights_as_corrupt(tmp_path, capsys):
+    model = tmp_path / "face-anon-simple"
+    shutil.copytree(TINY_MODEL, model)
+    empty = model / "unet" / "diffusion_pytorch_model.safetensors"
+    empty.write_bytes(b"")
+    truncated = model / "vae" / "diffusion_pytorch_model.safetensors"
+    truncated.write_bytes(truncated.read_bytes()[:-10])
+    assert main(["doctor", "--models", str(tmp_path), "--device", "cpu"]) == 1
+    out = capsys.readouterr().out
+    assert f"CORRUPT  {empty}  0 B: empty (0 bytes)" in out and f"present  {empty}" not in out
+    line = next(line for line in out.splitlines() if str(truncated) in line)
+    assert line.split()[0] == "CORRUPT" and "truncated" in line
+    assert "2 required files corrupt" in out and "All required model files are present." not in out
+
+
+def test_doctor_says_pickled_weights_were_found_and_refused(tmp_path, capsys):
+    model = tmp_path / "face-anon-simple"
+    shutil.copytree(TINY_MODEL, model)
+    folder = model / "referencenet"
+    (folder / "diffusion_pytorch_model.safetensors").unlink()
+    (folder / "diffusion_pytorch_model.bin").write_bytes(b"pickled")
+    (tmp_path / "detectors").mkdir()
+    (tmp_path / "detectors" / "face_detection_yunet_2023mar_int8.onnx").write_bytes(b"a variant: checked by name only")
+    assert main(["doctor", "--models", str(tmp_path), "--device", "cpu"]) == 1
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if str(folder / "diffusion_pytorch_model") in line)
+    assert line.split()[0] == "REFUSED" and "found diffusion_pytorch_model.bin" in line and "refused" in line
+    assert "/resolve/main/referencenet/diffusion_pytorch_model.safetensors" in line
+    assert "1 required file missing, about 3.46 GB" in out
+
+
 def test_download_offline_fails_fast_and_names_the_files(package_path, tmp_path):
     start = time.monotonic()
     done = _run_cli(package_path, "download", "--models", str(tmp_path), env=OFFLINE_ENV)
