@@ -7,17 +7,21 @@ import platform
 import sys
 from importlib import metadata
 
+from ..core.model_files import (
+    CORRUPT,
+    GROUP_TITLES,
+    GROUPS,
+    OPTIONAL_GROUPS,
+    REFUSED,
+    env_models_dir,
+    human_size,
+    source_links,
+)
 from .errors import SetupError, UsageError
-from .model_paths import GROUPS, diffusion_dir, model_file_statuses, models_root
-from .model_sizes import human_size
+from .model_paths import diffusion_dir, model_file_statuses, models_root
 
 PACKAGES = ("faceanon", "torch", "diffusers", "transformers", "huggingface_hub", "safetensors",
             ("opencv", ("opencv-python-headless", "opencv-python", "opencv-contrib-python")), "numpy", "pillow")
-GROUP_TITLES = {
-    "model": "Diffusion model",
-    "detector": "Face detector",
-    "recognizer": "Face recognizer (optional, for identity checks)",
-}
 
 
 def _version(distributions) -> str:
@@ -37,26 +41,41 @@ def _versions() -> list[str]:
     return lines
 
 
+def _files(count: int) -> str:
+    return f"{count} required file{'' if count == 1 else 's'}"
+
+
+def _file_line(status) -> str:
+    optional = "" if status.record.required else " (optional)"
+    if status.present:
+        return f"    present  {status.path}  {human_size(status.size)}"
+    if status.state == CORRUPT:
+        return f"    CORRUPT  {status.path}  {human_size(status.size)}: {status.problem}"
+    source = "  or  ".join(source_links(status.record))
+    if status.state == REFUSED:
+        return f"    REFUSED  {status.path}  {status.problem}; get it (~{human_size(status.size)}) from {source}"
+    return f"    MISSING{optional}  {status.path}  ~{human_size(status.size)}  from {source}"
+
+
 def _models(root, models_arg) -> tuple[list[str], int]:
-    origin = "--models" if models_arg else ("$FACEANON_MODELS" if "FACEANON_MODELS" in __import__("os").environ
-                                            else "default")
+    origin = "--models" if models_arg else ("$FACEANON_MODELS" if env_models_dir() else "default")
     lines = [f"Models folder: {root}  ({origin})"]
     statuses = model_file_statuses(root, GROUPS)
     for group in GROUPS:
         folder = diffusion_dir(root) if group == "model" else None
         lines.append(f"  {GROUP_TITLES[group]}" + (f": {folder}" if folder else ""))
-        for status in (s for s in statuses if s.group == group):
-            if status.present:
-                lines.append(f"    present  {status.target}  {human_size(status.size)}")
-            else:
-                lines.append(f"    MISSING  {status.target}  ~{human_size(status.size)}  from {status.sources[0]}")
-    missing = [s for s in statuses if not s.present and s.group != "recognizer"]
+        lines += [_file_line(s) for s in statuses if s.record.group == group]
+    needed = [s for s in statuses if s.record.required and s.record.group not in OPTIONAL_GROUPS and not s.present]
+    missing = [s for s in needed if s.state != CORRUPT]
+    corrupt = [s for s in needed if s.state == CORRUPT]
     if missing:
-        lines.append(f"  {len(missing)} required files missing, about {human_size(sum(s.size for s in missing))}: "
+        lines.append(f"  {_files(len(missing))} missing, about {human_size(sum(s.size for s in missing))}: "
                      f"run `faceanon download` (or add --download to a command)")
-    else:
+    if corrupt:
+        lines.append(f"  {_files(len(corrupt))} corrupt: move them away, then run `faceanon download`")
+    if not needed:
         lines.append("  All required model files are present.")
-    return lines, len(missing)
+    return lines, len(needed)
 
 
 def _device(args) -> tuple[str, bool]:

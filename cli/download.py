@@ -6,7 +6,8 @@ from __future__ import annotations
 import sys
 
 from .fetch import fetch_missing
-from .model_paths import GROUPS, models_root
+from ..core.model_files import GROUPS
+from .model_paths import models_root
 
 
 def run(args) -> int:

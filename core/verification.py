@@ -16,11 +16,11 @@ from typing import Optional, Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-from .errors import ModelFileError
+from .errors import ModelFileError, ModelFileMissingError
 from .faces import Detector, Face, FaceDetector, select_faces
 from .faces.image_io import ImageLike, as_rgb_uint8
-from .faces.model_files import ModelFileMissingError, resolve_recognizer_path
 from .faces.nms import box_iou
+from .model_files import SFACE, record, require, search_roots
 
 # OpenCV's SFace sample calls two faces the same person at cosine similarity >= 0.363 (its L2
 # threshold is 1.128); the OpenCV Zoo evaluation on LFW puts the equal-error point there.
@@ -43,7 +43,9 @@ class SFaceRecognizer:
     """SFace through `cv2.FaceRecognizerSF`; the model file is resolved like the detector's."""
 
     def __init__(self, model_path: str | os.PathLike | None = None, *, models_dir: str | os.PathLike | None = None):
-        path = Path(model_path) if model_path is not None else resolve_recognizer_path(models_dir)
+        if model_path is None:
+            model_path = require([record(SFACE.key)], search_roots(models_dir))[0]
+        path = Path(model_path)
         if not path.is_file():
             raise ModelFileMissingError(f"SFace face recognizer model file not found: {path}")
         self.model_path = path

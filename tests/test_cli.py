@@ -314,6 +314,7 @@ def test_inputs_from_folders_patterns_and_recursion(tmp_path):
 def test_option_choices_match_the_core():
     from faceanon.cli import choices
     from faceanon.core.faces import DETECTION_MODES, FACE_ORDERS, FRAMINGS, REDACTION_METHODS
+    from faceanon.core.model_files import GROUPS
     from faceanon.core.pipeline import MAX_STEPS
     from faceanon.core.schedulers import SCHEDULER_NAMES
 
@@ -321,6 +322,7 @@ def test_option_choices_match_the_core():
     assert choices.FACE_ORDERS == FACE_ORDERS and choices.FRAMINGS == FRAMINGS
     assert choices.DETECTION_MODES == tuple(DETECTION_MODES)
     assert choices.REDACTION_METHODS == REDACTION_METHODS and choices.MAX_STEPS == MAX_STEPS
+    assert choices.DOWNLOAD_TARGETS == ("all", *GROUPS)
 
 
 # -- models: doctor and download -----------------------------------------------------------------------
@@ -332,7 +334,7 @@ def test_doctor_lists_missing_files_with_sizes_and_sources(tmp_path, capsys):
                  f"MISSING  {tmp_path / 'face-anon-simple' / 'image_encoder' / 'model.safetensors'}  ~1.71 GB",
                  f"MISSING  {tmp_path / 'detectors' / 'face_detection_yunet_2023mar.onnx'}  ~233 KB"):
         assert line in out
-    assert "huggingface.co/hkung/face-anon-simple/blob/main/unet/diffusion_pytorch_model.safetensors" in out
+    assert "huggingface.co/hkung/face-anon-simple/resolve/main/unet/diffusion_pytorch_model.safetensors" in out
     assert "11 required files missing" in out and "faceanon download" in out
     assert "torch" in out and "diffusers" in out and "Device: cpu, precision float32" in out
 
@@ -341,6 +343,37 @@ def test_doctor_when_everything_is_present(models, capsys):
     assert main(["doctor", "--models", str(models), "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "MISSING" in out.split("Face recognizer")[1] and "All required model files are present." in out
+
+
+def test_doctor_reports_empty_and_truncated_weights_as_corrupt(tmp_path, capsys):
+    model = tmp_path / "face-anon-simple"
+    shutil.copytree(TINY_MODEL, model)
+    empty = model / "unet" / "diffusion_pytorch_model.safetensors"
+    empty.write_bytes(b"")
+    truncated = model / "vae" / "diffusion_pytorch_model.safetensors"
+    truncated.write_bytes(truncated.read_bytes()[:-10])
+    assert main(["doctor", "--models", str(tmp_path), "--device", "cpu"]) == 1
+    out = capsys.readouterr().out
+    assert f"CORRUPT  {empty}  0 B: empty (0 bytes)" in out and f"present  {empty}" not in out
+    line = next(line for line in out.splitlines() if str(truncated) in line)
+    assert line.split()[0] == "CORRUPT" and "truncated" in line
+    assert "2 required files corrupt" in out and "All required model files are present." not in out
+
+
+def test_doctor_says_pickled_weights_were_found_and_refused(tmp_path, capsys):
+    model = tmp_path / "face-anon-simple"
+    shutil.copytree(TINY_MODEL, model)
+    folder = model / "referencenet"
+    (folder / "diffusion_pytorch_model.safetensors").unlink()
+    (folder / "diffusion_pytorch_model.bin").write_bytes(b"pickled")
+    (tmp_path / "detectors").mkdir()
+    (tmp_path / "detectors" / "face_detection_yunet_2023mar_int8.onnx").write_bytes(b"a variant: checked by name only")
+    assert main(["doctor", "--models", str(tmp_path), "--device", "cpu"]) == 1
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if str(folder / "diffusion_pytorch_model") in line)
+    assert line.split()[0] == "REFUSED" and "found diffusion_pytorch_model.bin" in line and "refused" in line
+    assert "/resolve/main/referencenet/diffusion_pytorch_model.safetensors" in line
+    assert "1 required file missing, about 3.46 GB" in out
 
 
 def test_download_offline_fails_fast_and_names_the_files(package_path, tmp_path):
@@ -358,12 +391,15 @@ def test_download_offline_fails_fast_and_names_the_files(package_path, tmp_path)
 def test_download_with_unreachable_sources_fails_fast(tmp_path, monkeypatch, capsys):
     import dataclasses
 
-    from faceanon.core.faces import model_files
+    from faceanon.core.model_catalog import CATALOG
+    from faceanon.core.model_records import WebFile
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
-    for role, spec in model_files.MODEL_FILES.items():
-        monkeypatch.setitem(model_files.MODEL_FILES, role, dataclasses.replace(spec, url=f"http://127.0.0.1:9/{spec.file_name}"))
+    for key, spec in list(CATALOG.items()):
+        if spec.fallbacks:
+            closed = (WebFile(f"http://127.0.0.1:9/{spec.file_name}"),)
+            monkeypatch.setitem(CATALOG, key, dataclasses.replace(spec, fallbacks=closed))
     start = time.monotonic()
     assert main(["download", "--what", "detector", "--models", str(tmp_path)]) == 1
     assert main(["anonymize", str(Path(GOLDEN) / "inputs" / "img_a.png"), "-o", str(tmp_path / "out"),
@@ -371,7 +407,7 @@ def test_download_with_unreachable_sources_fails_fast(tmp_path, monkeypatch, cap
     assert time.monotonic() - start < 10
     err = capsys.readouterr().err
     assert "http://127.0.0.1:9/opencv/face_detection_yunet/resolve/main/face_detection_yunet_2023mar.onnx" in err
-    assert "hkung/face-anon-simple/blob/main/referencenet/diffusion_pytorch_model.safetensors" in err
+    assert "hkung/face-anon-simple/resolve/main/referencenet/diffusion_pytorch_model.safetensors" in err
     assert not (tmp_path / "out").exists()
 
 

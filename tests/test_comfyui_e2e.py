@@ -21,6 +21,7 @@ import contextlib
 import glob
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -671,11 +672,24 @@ def test_model_folder_without_weights_names_the_missing_file_and_its_repo(comfyu
 
     error = execution_error(run(comfyui, prompt))
     assert error["node_type"] == "FaceAnonModelLoader"
-    assert error["exception_type"].endswith("ModelFileError")
-    message = error["exception_message"]
-    assert message.startswith("No diffusion_pytorch_model.safetensors in")
-    assert os.path.join(broken, "unet") in message
-    assert "'hkung/face-anon-simple/unet'" in message
+    assert error["exception_type"].endswith("ModelFileMissingError")  # a ModelFileError
+    headline, *lines, hint = error["exception_message"].splitlines()
+    assert re.fullmatch(r"\d+ model files are missing, about [\d.]+ GB\.", headline)  # short, for the dialog
+    for component in ("unet", "referencenet", "conditioning_referencenet"):  # one line per file, direct links
+        assert (f"  {os.path.join(broken, component, 'diffusion_pytorch_model.safetensors')}  <-  https://huggingface.co/"
+                f"hkung/face-anon-simple/resolve/main/{component}/diffusion_pytorch_model.safetensors") in lines
+    assert "'download' toggle" in hint
+
+
+@needs_shared_data
+def test_detector_and_verifier_loaders_list_the_files_in_the_face_anon_folders(comfyui):
+    """extra_model_paths.yaml's face_anon folder is searched, and its files are offered by name."""
+    for node_type, section, name, expected in (("FaceAnonDetectorLoader", "optional", "detector_file", os.path.basename(YUNET)),
+                                               ("FaceAnonVerifierLoader", "optional", "recognizer_file", os.path.basename(SFACE))):
+        info = comfyui.client.get(f"/object_info/{node_type}")[node_type]
+        assert info["input_order"][section][-1] == name  # appended: saved workflows keep their widget order
+        choices = info["input"][section][name][0]
+        assert choices[0] == "auto" and expected in choices
 
 
 def test_clip_vision_other_than_vit_l_is_rejected(comfyui):

