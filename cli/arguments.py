@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from ..core.seeds import MAX_SEED
 from .choices import (
     DETECTION_MODES,
     DOWNLOAD_TARGETS,
@@ -19,7 +20,6 @@ from .choices import (
 
 DEFAULT_BATCH = 4
 MODELS_HELP = "models folder (default: $FACEANON_MODELS, else ~/.cache/faceanon)"
-MAX_SEED = 2**63 - 1
 
 
 def _ranged(convert, low, high=None, *, low_open=False):
@@ -86,7 +86,7 @@ def _generation_options(parser: argparse.ArgumentParser, with_degree: bool) -> N
     group.add_argument("--guidance", type=_ranged(float, 1, 100), default=4.0,
                        help="classifier-free guidance (default 4; 1 disables it and runs twice as fast)")
     group.add_argument("--seed", type=_ranged(int, 0, MAX_SEED), default=0,
-                       help="seed; face j of every image uses seed + j (default 0)")
+                       help="seed; face j of every image uses seed + j, wrapping past the largest (default 0)")
     group.add_argument("--scheduler", choices=SCHEDULERS, default="ddpm", help="sampler (default ddpm)")
     group.add_argument("--batch", type=_ranged(int, 1, 256), default=DEFAULT_BATCH, metavar="N",
                        help=f"faces per UNet call, gathered across files (default {DEFAULT_BATCH})")

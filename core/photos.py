@@ -16,10 +16,12 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
+from .devices import non_finite_advice
 from .errors import FaceAnonError
 from .face_report import GENERATION_FAILED, TOO_SMALL, FaceRecord
 from .faces import REDACTION_METHODS, AlignedFace, Detector, align_faces, paste_faces, redact_faces, select_faces
 from .faces.image_io import as_array
+from .seeds import check_seed, offset_seed
 from .verified_faces import Verification, verify_and_retry
 
 log = logging.getLogger("faceanon")
@@ -167,7 +169,8 @@ def generate_faces(
         for image in images:
             if image is not None and not np.isfinite(image).all():
                 if not fail_closed:
-                    raise FaceAnonError("generation produced non-finite pixels; use fp32 or enable fail_closed")
+                    advice = non_finite_advice(getattr(pipe, "dtype", None))
+                    raise FaceAnonError(f"generation produced non-finite pixels {advice}; or enable fail_closed")
                 image = None
             generated.append(image)
     return generated
@@ -201,7 +204,8 @@ def process_photos(
     skipped for swaps, where the output is meant to be someone else.
     """
     check_no_face_policy(on_no_face)
-    arrays = [as_array(image) for image in images]
+    seed = check_seed(seed)
+    arrays = [as_array(image, "image" if len(images) == 1 else f"image {i}") for i, image in enumerate(images)]
     selection, compositing = selection or FaceSelection(), compositing or Compositing()
     fail_closed = fail_closed or FailClosed()
     per_image = find_faces(arrays, detector, selection, framing, masks)
@@ -212,8 +216,8 @@ def process_photos(
     if degree == 0:
         if source is None:
             raise FaceAnonError("source: a swap (degree 0) needs a source image")
-        source_crop = largest_face_crop(as_array(source), detector, framing)
-    records = {(i, j): FaceRecord(i, j, face.face.box, seed + j, degree)
+        source_crop = largest_face_crop(as_array(source, "source"), detector, framing)
+    records = {(i, j): FaceRecord(i, j, face.face.box, offset_seed(seed, j), degree)
                for i, faces in enumerate(per_image) for j, face in enumerate(faces)}
     todo = [(i, j) for i, j in records
             if per_image[i][j].face.size >= fail_closed.min_face_size or not fail_closed.enabled]
