@@ -56,9 +56,21 @@ def _read_safetensors(component: Component, path: str) -> dict[str, torch.Tensor
         ) from None
 
 
+def _config_path(component: Component, weights_path: str) -> str:
+    return os.path.join(os.path.dirname(weights_path), component.config_name)
+
+
 def _load_into(model: torch.nn.Module, state_dict: dict, component: Component, path: str, dtype: torch.dtype) -> None:
     state_dict = {k: v.to(dtype) for k, v in state_dict.items()}
-    missing, unexpected = model.load_state_dict(state_dict, strict=False, assign=True)
+    try:
+        missing, unexpected = model.load_state_dict(state_dict, strict=False, assign=True)
+    except RuntimeError as error:  # tensors whose shapes differ from what config.json describes
+        mismatched = [line.strip() for line in str(error).splitlines() if "size mismatch" in line]
+        raise ModelFileError(
+            f"{path!r} does not match {_config_path(component, path)!r}: {len(mismatched)} tensors have other "
+            f"sizes (e.g. {mismatched[0] if mismatched else error}). Use the config.json and weights of the same "
+            f"{component.folder} from {component.source!r}."
+        ) from None
     if missing or unexpected:
         raise ModelFileError(
             f"{path!r} does not match its config.json: missing {len(missing)} tensors (e.g. {missing[:3]}), "
@@ -71,8 +83,14 @@ def _load_diffusers_model(model_class, component: Component, folder: str, config
     """Build the model from its config without initialising weights, then assign the safetensors ones."""
     path = find_weights(component, folder)
     state_dict = _read_safetensors(component, path)
-    with torch.device("meta"):
-        model = model_class.from_config(config)
+    try:
+        with torch.device("meta"):
+            model = model_class.from_config(config)
+    except Exception as error:  # noqa: BLE001 - any value diffusers cannot build a model from
+        raise ModelFileError(
+            f"{_config_path(component, path)!r} does not describe a {model_class.__name__} ({type(error).__name__}: "
+            f"{error}). Re-download it from {component.source!r}."
+        ) from None
     _load_into(model, state_dict, component, path, dtype)
     return model.eval().requires_grad_(False)
 
@@ -96,12 +114,17 @@ def load_image_encoder(folder: str, dtype: torch.dtype = torch.float32) -> CLIPV
     """Load CLIP's vision tower from a CLIPVisionModel folder or a full CLIP checkpoint folder."""
     read_config(IMAGE_ENCODER, folder)
     path = find_weights(IMAGE_ENCODER, folder)
-    config = CLIPVisionConfig.from_pretrained(folder)
     state_dict = _read_safetensors(IMAGE_ENCODER, path)
     prefix = "vision_model."
     if any(k.startswith(prefix) for k in state_dict):
         state_dict = {k[len(prefix) :]: v for k, v in state_dict.items() if k.startswith(prefix)}
-    model = CLIPVisionModel(config)
+    try:
+        model = CLIPVisionModel(CLIPVisionConfig.from_pretrained(folder))
+    except Exception as error:  # noqa: BLE001 - any value transformers cannot build a model from
+        raise ModelFileError(
+            f"{_config_path(IMAGE_ENCODER, path)!r} does not describe a CLIP vision model ({type(error).__name__}: "
+            f"{error}). Re-download it from {IMAGE_ENCODER.source!r}."
+        ) from None
     # transformers 4 wraps the tower in .vision_model; transformers 5 does not.
     _load_into(getattr(model, "vision_model", model), state_dict, IMAGE_ENCODER, path, dtype)
     return model.to(dtype).eval().requires_grad_(False)
