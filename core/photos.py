@@ -19,7 +19,17 @@ import torch
 from .devices import non_finite_advice
 from .errors import FaceAnonError
 from .face_report import GENERATION_FAILED, TOO_SMALL, FaceRecord
-from .faces import REDACTION_METHODS, AlignedFace, Detector, align_faces, paste_faces, redact_faces, select_faces
+from .faces import (
+    REDACTION_METHODS,
+    AlignedFace,
+    Detector,
+    Face,
+    align_faces,
+    faces_left_out,
+    paste_faces,
+    redact_faces,
+    select_faces,
+)
 from .faces.image_io import as_array
 from .seeds import check_seed, offset_seed
 from .verified_faces import Verification, verify_and_retry
@@ -75,6 +85,7 @@ class PhotoResult:
     seeds: list[int] = field(default_factory=list)  # per face
     crops: list[Optional[np.ndarray]] = field(default_factory=list)  # per face: the generated 512x512 face
     report: list[dict] = field(default_factory=list)  # per face: the audit record (see face_report)
+    not_selected: list[Face] = field(default_factory=list)  # detected, but left out by the selection
 
 
 def find_faces(
@@ -85,10 +96,23 @@ def find_faces(
     masks: Optional[Sequence[Optional[np.ndarray]]] = None,
 ) -> list[list[AlignedFace]]:
     """Detected, selected and aligned faces of each image."""
+    return [aligned for aligned, _ in find_faces_and_the_rest(images, detector, selection, framing, masks)]
+
+
+def find_faces_and_the_rest(
+    images: Sequence[np.ndarray],
+    detector: Detector,
+    selection: FaceSelection,
+    framing: str = "whole_face",
+    masks: Optional[Sequence[Optional[np.ndarray]]] = None,
+) -> list[tuple[list[AlignedFace], list[Face]]]:
+    """Per image: the selected faces, aligned, and the detected faces the selection left out (so that
+    they can be reported: an untouched face must never go unmentioned)."""
     found = []
     for index, image in enumerate(images):
+        detected = detector.detect(image)
         faces = select_faces(
-            detector.detect(image),
+            detected,
             min_score=selection.min_score,
             min_size=selection.min_size,
             max_faces=selection.max_faces,
@@ -96,7 +120,7 @@ def find_faces(
             indices=selection.indices,
             mask=masks[index] if masks is not None else None,
         )
-        found.append(align_faces(image, faces, framing, FACE_SIZE))
+        found.append((align_faces(image, faces, framing, FACE_SIZE), faces_left_out(detected, faces)))
     return found
 
 
@@ -208,7 +232,8 @@ def process_photos(
     arrays = [as_array(image, "image" if len(images) == 1 else f"image {i}") for i, image in enumerate(images)]
     selection, compositing = selection or FaceSelection(), compositing or Compositing()
     fail_closed = fail_closed or FailClosed()
-    per_image = find_faces(arrays, detector, selection, framing, masks)
+    found = find_faces_and_the_rest(arrays, detector, selection, framing, masks)
+    per_image = [aligned for aligned, _ in found]
     for index, faces in enumerate(per_image):
         if not faces:
             no_face(index, on_no_face)
@@ -249,8 +274,8 @@ def process_photos(
         if verification is not None:
             log.info("FaceAnon: identity verification is skipped for swaps (degree 0)")
         composites = [compose(i) for i in range(len(arrays))]
-    return [_result(composites[i], per_image[i], [records[i, j] for j in range(len(per_image[i]))], crops)
-            for i in range(len(arrays))]
+    return [_result(composites[i], per_image[i], [records[i, j] for j in range(len(per_image[i]))], crops,
+                    found[i][1]) for i in range(len(arrays))]
 
 
 def _composite(array, faces, crops, methods, framing, compositing: Compositing):
@@ -265,9 +290,9 @@ def _composite(array, faces, crops, methods, framing, compositing: Compositing):
     return image, mask
 
 
-def _result(composite, faces, records: list[FaceRecord], crops) -> PhotoResult:
+def _result(composite, faces, records: list[FaceRecord], crops, not_selected) -> PhotoResult:
     image, mask = composite
     return PhotoResult(
         image, mask, list(faces), [r.legacy_action for r in records], [r.seed for r in records],
-        [crops.get(r.key) for r in records], [r.as_dict() for r in records],
+        [crops.get(r.key) for r in records], [r.as_dict() for r in records], list(not_selected),
     )
