@@ -161,7 +161,8 @@ def generate_faces(
 ) -> list[Optional[np.ndarray]]:
     """Generated 512x512 float32 faces for ``crops``, ``batch_size`` faces per UNet call.
 
-    Crop i uses ``seeds[i]``, so a face's result does not depend on how faces are batched. With
+    Crop i uses ``seeds[i]`` however faces are batched; calls of another size may round differently (±1 in
+    8-bit values; see the README on batching). With
     ``fail_closed`` a chunk whose sampling fails, or a face whose output is not finite, gives None.
     """
     if batch_size < 1:
