@@ -88,6 +88,24 @@ class PhotoResult:
     not_selected: list[Face] = field(default_factory=list)  # detected, but left out by the selection
 
 
+def select_detected(
+    image: np.ndarray, detector: Detector, selection: FaceSelection, mask: Optional[np.ndarray] = None
+) -> tuple[list[Face], list[Face]]:
+    """The faces of ``image`` that ``selection`` keeps, in its order, and the detected ones it leaves out
+    (so that they can be reported: an untouched face must never go unmentioned)."""
+    detected = detector.detect(image)
+    kept = select_faces(
+        detected,
+        min_score=selection.min_score,
+        min_size=selection.min_size,
+        max_faces=selection.max_faces,
+        order=selection.order,
+        indices=selection.indices,
+        mask=mask,
+    )
+    return kept, faces_left_out(detected, kept)
+
+
 def find_faces(
     images: Sequence[np.ndarray],
     detector: Detector,
@@ -96,32 +114,9 @@ def find_faces(
     masks: Optional[Sequence[Optional[np.ndarray]]] = None,
 ) -> list[list[AlignedFace]]:
     """Detected, selected and aligned faces of each image."""
-    return [aligned for aligned, _ in find_faces_and_the_rest(images, detector, selection, framing, masks)]
-
-
-def find_faces_and_the_rest(
-    images: Sequence[np.ndarray],
-    detector: Detector,
-    selection: FaceSelection,
-    framing: str = "whole_face",
-    masks: Optional[Sequence[Optional[np.ndarray]]] = None,
-) -> list[tuple[list[AlignedFace], list[Face]]]:
-    """Per image: the selected faces, aligned, and the detected faces the selection left out (so that
-    they can be reported: an untouched face must never go unmentioned)."""
-    found = []
-    for index, image in enumerate(images):
-        detected = detector.detect(image)
-        faces = select_faces(
-            detected,
-            min_score=selection.min_score,
-            min_size=selection.min_size,
-            max_faces=selection.max_faces,
-            order=selection.order,
-            indices=selection.indices,
-            mask=masks[index] if masks is not None else None,
-        )
-        found.append((align_faces(image, faces, framing, FACE_SIZE), faces_left_out(detected, faces)))
-    return found
+    masks = [None] * len(images) if masks is None else masks
+    return [align_faces(image, select_detected(image, detector, selection, mask)[0], framing, FACE_SIZE)
+            for image, mask in zip(images, masks)]
 
 
 def check_no_face_policy(on_no_face: str) -> str:
@@ -161,9 +156,9 @@ def generate_faces(
 ) -> list[Optional[np.ndarray]]:
     """Generated 512x512 float32 faces for ``crops``, ``batch_size`` faces per UNet call.
 
-    Crop i uses ``seeds[i]`` however faces are batched; calls of another size may round differently (±1 in
-    8-bit values; see the README on batching). With
-    ``fail_closed`` a chunk whose sampling fails, or a face whose output is not finite, gives None.
+    Crop i uses ``seeds[i]`` however faces are batched; UNet calls of another size may round differently
+    (±1 in 8-bit values, see the README on batching). With ``fail_closed`` a chunk whose sampling fails,
+    or a face whose output is not finite, gives None.
     """
     if batch_size < 1:
         raise FaceAnonError(f"batch_size must be >= 1, got {batch_size}")
@@ -233,8 +228,9 @@ def process_photos(
     arrays = [as_array(image, "image" if len(images) == 1 else f"image {i}") for i, image in enumerate(images)]
     selection, compositing = selection or FaceSelection(), compositing or Compositing()
     fail_closed = fail_closed or FailClosed()
-    found = find_faces_and_the_rest(arrays, detector, selection, framing, masks)
-    per_image = [aligned for aligned, _ in found]
+    chosen = [select_detected(image, detector, selection, None if masks is None else masks[i])
+              for i, image in enumerate(arrays)]
+    per_image = [align_faces(image, kept, framing, FACE_SIZE) for image, (kept, _) in zip(arrays, chosen)]
     for index, faces in enumerate(per_image):
         if not faces:
             no_face(index, on_no_face)
@@ -276,7 +272,7 @@ def process_photos(
             log.info("FaceAnon: identity verification is skipped for swaps (degree 0)")
         composites = [compose(i) for i in range(len(arrays))]
     return [_result(composites[i], per_image[i], [records[i, j] for j in range(len(per_image[i]))], crops,
-                    found[i][1]) for i in range(len(arrays))]
+                    chosen[i][1]) for i in range(len(arrays))]
 
 
 def _composite(array, faces, crops, methods, framing, compositing: Compositing):

@@ -39,7 +39,9 @@ class Reference:
             return self
         if self.batch != 1:
             expected = "1 image" if batch == 1 else f"1 or {batch} images"
-            raise FaceAnonError(f"{name}: has {self.batch} images; expected {expected} to match the {batch} driving image(s)")
+            raise FaceAnonError(
+                f"{name}: has {self.batch} images; expected {expected} to match the {batch} driving image(s)"
+            )
         return Reference(*(t.expand(batch, *t.shape[1:]) for t in (self.latent_mean, self.latent_std, self.embeds)))
 
     def sample_latents(self, generators: list[torch.Generator], scaling_factor: float) -> torch.Tensor:

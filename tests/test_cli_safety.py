@@ -24,11 +24,15 @@ from faceanon.cli import main
 from faceanon.cli.atomic_files import write_atomically
 from faceanon.core.seeds import MAX_SEED
 from PIL import Image
-from test_cli import FACES, FAST, YUNET, _pixels, _run_cli, _save_photo, models, package_path  # noqa: F401
+import test_cli
+from test_cli import FACES, FAST, YUNET, _pixels, _run_cli, _save_photo
+
+models, package_path = test_cli.models, test_cli.package_path  # test_cli's fixtures: the models folder, the package
 
 pytestmark = pytest.mark.skipif(not (FACES.is_dir() and YUNET.is_file()),
                                 reason=f"needs the shared photos in {FACES} and {YUNET}")
-OBAMA, BIDEN, TWO = "ageitgey__examples_obama.jpg", "ageitgey__examples_biden.jpg", "ageitgey__examples_two_people.jpg"
+OBAMA, BIDEN = "ageitgey__examples_obama.jpg", "ageitgey__examples_biden.jpg"
+TWO = "ageitgey__examples_two_people.jpg"
 
 
 @pytest.fixture
@@ -99,7 +103,8 @@ def test_results_of_other_settings_inputs_or_edits_are_not_taken_for_done(shoot,
 
 
 # -- the report file --------------------------------------------------------------------------------------
-def test_the_report_never_replaces_an_input_a_result_the_source_or_another_file(shoot, models, package_path, tmp_path):
+def test_the_report_never_replaces_an_input_a_result_the_source_or_another_file(
+        shoot, models, package_path, tmp_path):
     out = tmp_path / "out"
     before = _files(shoot)
     for report in (shoot / "a.jpg", shoot / "b.jpg"):
@@ -127,7 +132,8 @@ def test_the_report_never_replaces_an_input_a_result_the_source_or_another_file(
     done = _redact(package_path, models, str(shoot), "-o", str(out), "--report", str(notes))
     assert done.returncode == 2 and "exists and is not a faceanon report" in done.stderr
     assert notes.read_text() == "my notes"
-    assert _redact(package_path, models, str(shoot), "-o", str(out), "--report", str(notes), "--overwrite").returncode == 0
+    replaced = _redact(package_path, models, str(shoot), "-o", str(out), "--report", str(notes), "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
     assert _statuses(notes) == {"a.jpg": "done", "b.jpg": "done"}
     assert _redact(package_path, models, str(shoot), "-o", str(out), "--report", str(notes)).returncode == 0, \
         "an earlier report may be replaced"

@@ -19,7 +19,8 @@ from PIL import Image
 
 FACES = Path(ROOT).parent / "shared" / "faces"
 YUNET = Path(ROOT).parent / "shared" / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
-needs_detector = pytest.mark.skipif(not (FACES.is_dir() and YUNET.is_file()), reason="needs the shared photos and YuNet")
+needs_detector = pytest.mark.skipif(not (FACES.is_dir() and YUNET.is_file()),
+                                    reason="needs the shared photos and YuNet")
 SMALL = dict(steps=1, guidance=1.0)
 
 

@@ -91,7 +91,9 @@ def _face_list(faces) -> list[Face]:
     if isinstance(faces, Face):
         return [faces]
     if faces is None or isinstance(faces, (str, bytes)) or not hasattr(faces, "__iter__"):
-        raise FaceAnonError(f"faces: expected a list of Face (e.g. from FaceDetector.detect), got {type(faces).__name__}")
+        raise FaceAnonError(
+            f"faces: expected a list of Face (e.g. from FaceDetector.detect), got {type(faces).__name__}"
+        )
     faces = list(faces)
     wrong = sorted({type(face).__name__ for face in faces if not isinstance(face, Face)})
     if wrong:
