@@ -124,7 +124,7 @@ class FileRun:
         if self.summary.skipped:
             print(f"Skipping {self.summary.skipped} files whose results this tool already wrote in "
                   f"{self.args.output} (--overwrite redoes them).", file=sys.stderr)
-        for folder in sorted({job.output.parent for job in todo}):
+        for folder in sorted({nearest_existing(job.output.parent) for job in todo}):
             check_writable(folder, "--output")
         return todo
 

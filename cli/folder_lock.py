@@ -86,7 +86,9 @@ class FolderLock:
             try:
                 descriptor = self._open_locked()
             except OSError as error:
-                raise SetupError(f"--output {self.folder}: cannot create {LOCK_NAME} there ({error.strerror})") from None
+                raise SetupError(
+                    f"--output {self.folder}: cannot create {LOCK_NAME} there ({error.strerror or error})"
+                ) from None
             if descriptor is not None:
                 break
             if not self.wait:
