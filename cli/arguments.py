@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from ..core.seeds import MAX_SEED
 from .choices import (
     DETECTION_MODES,
     DOWNLOAD_TARGETS,
@@ -18,8 +19,9 @@ from .choices import (
 )
 
 DEFAULT_BATCH = 4
+DEFAULT_PHOTOS_IN_MEMORY = 8
+DEFAULT_MEGAPIXELS_IN_MEMORY = 200.0  # e.g. 8 photos of 24 MP: 0.6 GB as 8-bit RGB, as much again for the results
 MODELS_HELP = "models folder (default: $FACEANON_MODELS, else ~/.cache/faceanon)"
-MAX_SEED = 2**63 - 1
 
 
 def _ranged(convert, low, high=None, *, low_open=False):
@@ -43,14 +45,19 @@ def _ranged(convert, low, high=None, *, low_open=False):
 
 def _file_options(parser: argparse.ArgumentParser, what: str = "INPUT") -> None:
     parser.add_argument("inputs", nargs="+", metavar=what,
-                        help="image files, folders or quoted glob patterns (jpg, png, webp, bmp, tif)")
+                        help="image files, folders or quoted glob patterns (jpg, png, webp, bmp, tif, gif)")
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                         help="folder for the results; each keeps its input's relative path, name and format")
     parser.add_argument("-r", "--recursive", action="store_true",
                         help="look into subfolders of folder inputs (and let ** in patterns match folders)")
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace results that already exist (default: skip them, so a run can be resumed)")
-    parser.add_argument("--report", metavar="FILE.json", help="write per-file, per-face records to this JSON file")
+                        help="replace files that exist at result paths (default: skip the results this tool wrote "
+                             "for the same input and settings, so a run can be resumed, and fail on any other file)")
+    parser.add_argument("--report", metavar="FILE.json",
+                        help="write per-file, per-face records to this JSON file (never over an input, a result or "
+                             "another existing file, unless --overwrite for the latter)")
+    parser.add_argument("--wait", action="store_true",
+                        help="when another run is using OUTDIR, wait for it to finish (default: refuse to start)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
 
 
@@ -86,10 +93,17 @@ def _generation_options(parser: argparse.ArgumentParser, with_degree: bool) -> N
     group.add_argument("--guidance", type=_ranged(float, 1, 100), default=4.0,
                        help="classifier-free guidance (default 4; 1 disables it and runs twice as fast)")
     group.add_argument("--seed", type=_ranged(int, 0, MAX_SEED), default=0,
-                       help="seed; face j of every image uses seed + j (default 0)")
+                       help="seed; face j of every image uses seed + j, wrapping past the largest (default 0)")
     group.add_argument("--scheduler", choices=SCHEDULERS, default="ddpm", help="sampler (default ddpm)")
     group.add_argument("--batch", type=_ranged(int, 1, 256), default=DEFAULT_BATCH, metavar="N",
-                       help=f"faces per UNet call, gathered across files (default {DEFAULT_BATCH})")
+                       help=f"faces per UNet call, gathered across the photos in memory (default {DEFAULT_BATCH})")
+    group.add_argument("--max-photos-in-memory", type=_ranged(int, 1, 4096), default=DEFAULT_PHOTOS_IN_MEMORY,
+                       metavar="N", help="photos read before their faces are generated together "
+                                         f"(default {DEFAULT_PHOTOS_IN_MEMORY})")
+    group.add_argument("--max-megapixels-in-memory", type=_ranged(float, 0, low_open=True),
+                       default=DEFAULT_MEGAPIXELS_IN_MEMORY, metavar="MP",
+                       help="... or until their pixels reach MP million (default "
+                            f"{DEFAULT_MEGAPIXELS_IN_MEMORY:g}; one photo is always taken, however large)")
     group.add_argument("--aligned", action="store_true",
                        help="inputs are aligned 512x512 face crops: no detection, each whole image is a face")
     group.add_argument("--fail-closed", action=argparse.BooleanOptionalAction, default=True,

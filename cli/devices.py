@@ -19,17 +19,12 @@ def import_torch():
 
 def choose_device_and_dtype(device: str | None, dtype: str = "auto"):
     """(torch.device, torch.dtype) a run would use; refuses a device this machine does not have."""
-    torch = import_torch()
+    import_torch()
     from ..core.devices import resolve_device, resolve_dtype
+    from ..core.errors import FaceAnonError
 
     try:
         chosen = resolve_device(device)
-    except (RuntimeError, ValueError) as error:
+    except FaceAnonError as error:
         raise UsageError(f"--device {device}: {error}") from None
-    available = {
-        "cuda": torch.cuda.is_available,
-        "mps": lambda: getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(),
-    }.get(chosen.type, lambda: True)
-    if not available():
-        raise UsageError(f"--device {device}: no {chosen.type} device is available here")
     return chosen, resolve_dtype(None if dtype == "auto" else dtype, chosen)

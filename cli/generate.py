@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """``faceanon anonymize`` and ``faceanon swap``: new faces for the faces in image files.
 
-Files are taken ``--batch`` at a time and all their faces generated together, ``--batch`` faces per
-UNet call; face j of every file uses seed + j, so neither the batching nor the order of files
-changes a result. When a batch fails, its files are retried one by one to find the one at fault.
+Photos are read until --max-photos-in-memory of them, or --max-megapixels-in-memory of pixels, are in
+hand; all their faces are then generated together, --batch faces per UNet call. Face j of every file
+uses seed + j, so neither the batching nor the order of files changes which face a seed gives (see the
+README for the exact promise on pixel values). When a group fails, its files are retried one by one to
+find the one at fault.
 """
 
 from __future__ import annotations
@@ -57,39 +59,58 @@ def _verification(args, root):
 def run(args) -> int:
     swap = args.command == "swap"
     degree = 0.0 if swap else args.degree
-    jobs = plan_jobs(args.inputs, args.output, args.recursive, protected=[args.source] if swap else [])
-    file_run = FileRun(args, jobs, Summary("swapped" if swap else "anonymized"))
-    todo = file_run.pending()
-    if todo:
-        root = models_root(args.models)
-        verify = getattr(args, "verify", False)
-        if verify and args.aligned:
-            raise UsageError("--verify checks faces found in photos; it cannot be used with --aligned")
-        groups = ("model",) if args.aligned else ("model", "detector") + (("recognizer",) if verify else ())
-        require_models(root, groups, args.download, announce=lambda text: print(text, file=sys.stderr))
-        detector = None
-        if not args.aligned:
-            from ..core.faces import FaceDetector
-
-            detector = FaceDetector(models_dir=root, mode=args.detection)
-        source = _read_source(args, detector) if swap else None
-        pipe = _load_pipeline(args, root)
-        if args.aligned:
-            from .aligned_faces import AlignedFaces as Processor
-        else:
-            from .photo_faces import PhotoFaces as Processor
-        processor = Processor(pipe, detector, args, degree, source, file_run.start(len(todo)))
-        if verify:
-            processor.verification = _verification(args, root)
-        for start in range(0, len(todo), args.batch):
-            _run_group(file_run, processor, todo[start:start + args.batch])
-    return file_run.finish()
+    protected = [args.source] if swap else []
+    jobs = plan_jobs(args.inputs, args.output, args.recursive, protected=protected)
+    with FileRun(args, jobs, Summary("swapped" if swap else "anonymized"), protected=protected) as file_run:
+        todo = file_run.pending()
+        if todo:
+            _generate(args, file_run, todo, swap, degree)
+        return file_run.finish()
 
 
-def _run_group(file_run: FileRun, processor, group) -> None:
-    loaded = [(job, photo) for job in group if (photo := file_run.read(job)) is not None]
-    if not loaded:
-        return
+def _generate(args, file_run: FileRun, todo, swap: bool, degree: float) -> None:
+    root = models_root(args.models)
+    verify = getattr(args, "verify", False)
+    if verify and args.aligned:
+        raise UsageError("--verify checks faces found in photos; it cannot be used with --aligned")
+    groups = ("model",) if args.aligned else ("model", "detector") + (("recognizer",) if verify else ())
+    require_models(root, groups, args.download, announce=lambda text: print(text, file=sys.stderr))
+    detector = None
+    if not args.aligned:
+        from ..core.faces import FaceDetector
+
+        detector = FaceDetector(models_dir=root, mode=args.detection)
+    source = _read_source(args, detector) if swap else None
+    pipe = _load_pipeline(args, root)
+    if args.aligned:
+        from .aligned_faces import AlignedFaces as Processor
+    else:
+        from .photo_faces import PhotoFaces as Processor
+    processor = Processor(pipe, detector, args, degree, source, file_run.start(len(todo)))
+    if verify:
+        processor.verification = _verification(args, root)
+    for loaded in photos_in_memory(file_run, todo, args.max_photos_in_memory, args.max_megapixels_in_memory):
+        _run_group(file_run, processor, loaded)
+
+
+def photos_in_memory(file_run: FileRun, todo, max_photos: int, max_megapixels: float):
+    """Lists of (job, photo), read one photo at a time, each list ending once it holds ``max_photos``
+    photos or ``max_megapixels`` million pixels (at least one photo, however large)."""
+    loaded, pixels = [], 0
+    for job in todo:
+        photo = file_run.read(job)
+        if photo is None:
+            continue
+        loaded.append((job, photo))
+        pixels += photo.pixels.shape[0] * photo.pixels.shape[1]
+        if len(loaded) >= max_photos or pixels >= max_megapixels * 1e6:
+            yield loaded
+            loaded, pixels = [], 0
+    if loaded:
+        yield loaded
+
+
+def _run_group(file_run: FileRun, processor, loaded) -> None:
     try:
         outcomes = processor([photo for _, photo in loaded])
     except Exception as error:  # noqa: BLE001 - isolate the file at fault, report it, go on

@@ -7,20 +7,30 @@ results carry none. The EXIF orientation is applied to the pixels first, so they
 
 from __future__ import annotations
 
-import os
+import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
+from .atomic_files import write_atomically
+
 SAVE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP", ".bmp": "BMP",
-                ".tif": "TIFF", ".tiff": "TIFF"}
+                ".tif": "TIFF", ".tiff": "TIFF", ".gif": "GIF"}
 SAVE_OPTIONS = {"JPEG": {"quality": 95}, "WEBP": {"quality": 95}}
+# MPO is how cameras store a JPEG with extra pictures (previews, depth, the other eye of a 3D pair):
+# the first frame is the photo, and the result, as plain JPEG, leaves the rest out on purpose.
+SINGLE_PICTURE_FORMATS = ("MPO",)
 
 
 class UnreadableImage(Exception):
     """A file that is not a readable image; the run reports it and goes on."""
+
+
+class MultiFrameImage(UnreadableImage):
+    """An animated or multi-page image: processing only its first frame would silently drop the others."""
 
 
 @dataclass
@@ -50,6 +60,12 @@ def _to_uint8(image: Image.Image, mode: str) -> np.ndarray:
 def read_photo(path: Path) -> Photo:
     try:
         with Image.open(path) as image:
+            frames = getattr(image, "n_frames", 1)
+            if frames > 1 and image.format not in SINGLE_PICTURE_FORMATS:
+                raise MultiFrameImage(
+                    f"has {frames} frames (an animated or multi-page {image.format}); faceanon processes still "
+                    f"images only and would drop every frame but the first: split it into single images first"
+                )
             image = ImageOps.exif_transpose(image)  # also loads the pixels: truncated files fail here
             mode = _pixel_mode(image)
             return Photo(_to_uint8(image, mode), mode)
@@ -70,18 +86,23 @@ def as_photo_pixels(pixels: np.ndarray, mode: str) -> np.ndarray:
     return pixels
 
 
-def write_photo(path: Path, pixels: np.ndarray, mode: str) -> None:
-    """Save ``pixels`` in the format of ``path``'s suffix, with no metadata, atomically: an interrupted
-    run leaves no half-written result for the next run to skip."""
+def encode_photo(path: Path, pixels: np.ndarray, mode: str) -> bytes:
+    """``pixels`` encoded in the format of ``path``'s suffix, with no metadata."""
     image_format = SAVE_FORMATS[path.suffix.lower()]
     pixels = as_photo_pixels(pixels, mode)
     if image_format == "JPEG" and mode == "RGBA":
         pixels, mode = pixels[:, :, :3], "RGB"
     image = Image.fromarray(np.ascontiguousarray(pixels[:, :, 0] if mode == "L" else pixels), mode)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        image.save(partial, format=image_format, **SAVE_OPTIONS.get(image_format, {}))
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format, **SAVE_OPTIONS.get(image_format, {}))
+    return buffer.getvalue()
+
+
+def write_photo(path: Path, pixels: np.ndarray, mode: str, before_replace=None) -> str:
+    """Save ``pixels`` (see encode_photo) atomically, through a temporary file of its own, so that an
+    interrupted or concurrent run never leaves a half-written result; returns the file's SHA-256.
+    ``before_replace(sha256)`` runs once the data is on disk, before it takes the result's name."""
+    data = encode_photo(path, pixels, mode)
+    digest = hashlib.sha256(data).hexdigest()
+    write_atomically(path, data, before_replace=None if before_replace is None else lambda: before_replace(digest))
+    return digest

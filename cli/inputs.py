@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UsageError
+from .image_files import SAVE_FORMATS
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+IMAGE_SUFFIXES = tuple(SAVE_FORMATS)  # every image type is written back in its own format
 GLOB_CHARACTERS = "*?["
 
 
@@ -113,7 +114,7 @@ def plan_jobs(arguments: Sequence[str], output_dir: str, recursive: bool, protec
         by_input.add(key)
         output = output_root / relative
         target = output.resolve()
-        if target in untouchable or (output.exists() and any(_same_file(output, p) for p in (path, *protected))):
+        if target in untouchable or (output.exists() and any(same_file(output, p) for p in (path, *protected))):
             raise UsageError(f"refusing to write over the input {path}: choose an --output folder "
                              f"where results do not land on their inputs")
         if target in by_output:
@@ -124,7 +125,7 @@ def plan_jobs(arguments: Sequence[str], output_dir: str, recursive: bool, protec
     return jobs
 
 
-def _same_file(a: Path, b) -> bool:
+def same_file(a: Path, b) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:

@@ -17,26 +17,27 @@ from .summary import Summary
 
 def run(args) -> int:
     jobs = plan_jobs(args.inputs, args.output, args.recursive)
-    file_run = FileRun(args, jobs, Summary("redacted", done_action="redacted"))
-    todo = file_run.pending()
-    if todo:
-        root = models_root(args.models)
-        require_models(root, ("detector",), args.download, announce=lambda text: print(text, file=sys.stderr))
-        from ..core.faces import FaceDetector, redact_faces, select_faces
+    with FileRun(args, jobs, Summary("redacted", done_action="redacted")) as file_run:
+        todo = file_run.pending()
+        if todo:
+            root = models_root(args.models)
+            require_models(root, ("detector",), args.download, announce=lambda text: print(text, file=sys.stderr))
+            from ..core.faces import FaceDetector, faces_left_out, redact_faces, select_faces
 
-        detector = FaceDetector(models_dir=root, mode=args.detection)
-        file_run.start(len(todo))
-        for job in todo:
-            photo = file_run.read(job)
-            if photo is None:
-                continue
-            try:
-                faces = select_faces(detector.detect(photo.pixels), min_size=args.min_face,
-                                     max_faces=args.max_faces, order=args.order)
-                pixels, mask = redact_faces(photo.pixels, faces, args.method, args.framing)
-            except Exception as error:  # noqa: BLE001 - report the file and go on
-                file_run.failed(job, error)
-                continue
-            records = [face_record(j, face, "redacted", method=args.method) for j, face in enumerate(faces)]
-            file_run.succeeded(job, photo, Outcome(pixels, mask, records, ["redacted"] * len(faces)))
-    return file_run.finish()
+            detector = FaceDetector(models_dir=root, mode=args.detection)
+            file_run.start(len(todo))
+            for job in todo:
+                photo = file_run.read(job)
+                if photo is None:
+                    continue
+                try:
+                    detected = detector.detect(photo.pixels)
+                    faces = select_faces(detected, min_size=args.min_face, max_faces=args.max_faces, order=args.order)
+                    pixels, mask = redact_faces(photo.pixels, faces, args.method, args.framing)
+                except Exception as error:  # noqa: BLE001 - report the file and go on
+                    file_run.failed(job, error)
+                    continue
+                records = [face_record(j, face, "redacted", method=args.method) for j, face in enumerate(faces)]
+                file_run.succeeded(job, photo, Outcome(pixels, mask, records, ["redacted"] * len(faces),
+                                                       not_selected=faces_left_out(detected, faces)))
+        return file_run.finish()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import numpy as np
+
+from .atomic_files import write_atomically
 
 
 def jsonable(value):
@@ -43,6 +44,19 @@ def face_record(index: int, face, action: str, **fields) -> dict:
     """A face's box (x0, y0, x1, y1 in pixels), detection score and what was done to it."""
     return {"index": index, "box": [round(float(v), 1) for v in face.box], "score": round(float(face.score), 4),
             "action": action, **fields}
+
+
+NOT_SELECTED = "detected, not selected"
+
+
+def not_selected_records(faces, args) -> list[dict]:
+    """The faces that were detected but left untouched by --min-face or --max-faces, and why."""
+    records = []
+    for index, face in enumerate(faces):
+        too_small = face.size < args.min_face
+        reason = f"smaller than --min-face {args.min_face:g}" if too_small else f"beyond --max-faces {args.max_faces}"
+        records.append(face_record(index, face, NOT_SELECTED, reason=reason))
+    return records
 
 
 # Positions within one core call (a group of files): our records say which file and face instead.
@@ -80,7 +94,4 @@ class Report:
         if self.path is None:
             return
         self.data["summary"] = summary
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.partial")
-        partial.write_text(json.dumps(self.data, indent=2) + "\n", encoding="utf-8")
-        os.replace(partial, self.path)
+        write_atomically(self.path, (json.dumps(self.data, indent=2) + "\n").encode("utf-8"))

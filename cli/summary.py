@@ -13,24 +13,27 @@ class Summary:
     files: int = 0
     processed: int = 0
     without_faces: int = 0
-    faces: int = 0
+    faces: int = 0  # detected
+    not_selected: int = 0  # detected, but left untouched by --min-face or --max-faces
     done: int = 0
     fallback: int = 0
     skipped: int = 0
     errors: int = 0
 
-    def add_faces(self, actions: list[str]) -> None:
+    def add_faces(self, actions: list[str], not_selected: int = 0) -> None:
+        """One processed file: an action per selected face, and how many detected faces were not selected."""
         self.processed += 1
-        self.faces += len(actions)
-        self.without_faces += not actions
+        self.faces += len(actions) + not_selected
+        self.not_selected += not_selected
+        self.without_faces += not actions and not not_selected
         self.done += sum(action == self.done_action for action in actions)
         self.fallback += sum(action != self.done_action for action in actions)
 
     def as_dict(self) -> dict:
         return {
             "files": self.files, "processed": self.processed, "without_faces": self.without_faces,
-            "faces_found": self.faces, self.done_label: self.done, "redacted_by_fallback": self.fallback,
-            "skipped": self.skipped, "errors": self.errors,
+            "faces_found": self.faces, "not_selected": self.not_selected, self.done_label: self.done,
+            "redacted_by_fallback": self.fallback, "skipped": self.skipped, "errors": self.errors,
         }
 
     def text(self) -> str:
@@ -40,6 +43,8 @@ class Summary:
             f"faces found: {self.faces} ({self.without_faces} files without a face)",
             f"{self.done_label}: {self.done}",
         ]
+        if self.not_selected:
+            lines.append(f"detected, not selected (left unchanged by --min-face / --max-faces): {self.not_selected}")
         if self.done_action != "redacted":
             lines.append(f"redacted by fallback: {self.fallback}")
         return "\n".join(lines)

@@ -10,9 +10,39 @@ from .errors import FaceAnonError
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
+def check_device(device: str | torch.device) -> torch.device:
+    """The device, if this machine has it; otherwise a FaceAnonError that says why (never torch's
+    AssertionError from deep inside a CUDA call). ``meta`` holds no data, so it is refused."""
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise FaceAnonError(f"device {device!r}: not a torch device ({error}); e.g. cpu, cuda, cuda:1, mps") from None
+    if chosen.type == "cpu":
+        return chosen
+    if chosen.type == "meta":
+        raise FaceAnonError(f"device {device!r}: the meta device holds no data and cannot generate images")
+    backend = torch.backends.mps if chosen.type == "mps" else getattr(torch, chosen.type, None)
+    is_available = getattr(backend, "is_available", None)
+    if is_available is None:
+        try:
+            torch.empty(1, device=chosen)
+        except Exception as error:  # noqa: BLE001 - any backend's failure means: not usable here
+            raise FaceAnonError(f"device {device!r}: not usable here ({error})") from None
+        return chosen
+    if not is_available():
+        built = chosen.type != "cuda" or torch.backends.cuda.is_built()
+        reason = "" if built else f" (this torch {torch.__version__} was built without CUDA)"
+        raise FaceAnonError(f"device {device!r}: no {chosen.type} device is available here{reason}")
+    count = getattr(backend, "device_count", None)
+    if chosen.index is not None and count is not None and chosen.index >= count():
+        raise FaceAnonError(f"device {device!r}: this machine has {count()} {chosen.type} device(s), numbered from 0")
+    return chosen
+
+
 def resolve_device(device: str | torch.device | None) -> torch.device:
+    """The given device (checked, see check_device), else the best available one."""
     if device is not None:
-        return torch.device(device)
+        return check_device(device)
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -36,3 +66,13 @@ def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torc
     if device.type == "mps":
         return torch.float16
     return torch.float32
+
+
+def non_finite_advice(dtype: torch.dtype | None) -> str:
+    """What to do about NaN or infinite model output: in half precision it is usually an overflow that
+    fp32 avoids; in fp32 the weights (or the inputs) hold such values, and only other files help."""
+    if dtype is None or dtype == torch.float32:
+        return ("in fp32, so not a half-precision overflow: the model weights or the inputs hold NaN or infinite "
+                "values; check or re-download the model files")
+    name = next((key for key, value in DTYPES.items() if value == dtype), str(dtype))
+    return f"in {name}, likely an overflow of half precision; load the model in fp32 (--dtype fp32)"

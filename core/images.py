@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .errors import FaceAnonError
+from .faces.image_io import check_pixel_values
 
 ImageInput = Union[Image.Image, np.ndarray, torch.Tensor, Sequence["ImageInput"]]
 
@@ -18,8 +19,9 @@ ImageInput = Union[Image.Image, np.ndarray, torch.Tensor, Sequence["ImageInput"]
 def _hwc_from_array(array: np.ndarray, name: str) -> np.ndarray:
     if array.ndim == 2:
         array = array[..., None]
-    if array.ndim != 3 or array.shape[-1] not in (1, 3, 4):
+    if array.ndim != 3 or array.shape[-1] not in (1, 3, 4) or not array.shape[0] or not array.shape[1]:
         raise FaceAnonError(f"{name}: expected an HxWx3 image array, got shape {tuple(array.shape)}")
+    check_pixel_values(array, name)
     if array.shape[-1] == 1:
         array = np.repeat(array, 3, axis=-1)
     return array[..., :3]
@@ -28,14 +30,14 @@ def _hwc_from_array(array: np.ndarray, name: str) -> np.ndarray:
 def _batch_from_tensor(tensor: torch.Tensor, name: str) -> torch.Tensor:
     if tensor.ndim == 3:
         tensor = tensor[None]
-    if tensor.ndim != 4 or tensor.shape[-1] not in (1, 3, 4):
+    if tensor.ndim != 4 or tensor.shape[-1] not in (1, 3, 4) or not tensor.shape[0] * tensor.shape[1] * tensor.shape[2]:
         raise FaceAnonError(f"{name}: expected a [B,H,W,3] image tensor in 0..1, got shape {tuple(tensor.shape)}")
     if tensor.shape[-1] == 1:
         tensor = tensor.expand(-1, -1, -1, 3)
-    tensor = tensor[..., :3].float()
-    if tensor.numel() and (tensor.min() < -1e-3 or tensor.max() > 1 + 1e-3):
-        raise FaceAnonError(f"{name}: image values must lie in 0..1, got {tensor.min():.3g}..{tensor.max():.3g}")
-    return tensor.clamp(0, 1).permute(0, 3, 1, 2)
+    tensor = check_pixel_values(tensor[..., :3], name)
+    if tensor.dtype == torch.uint8:
+        return (tensor.float() / 255).permute(0, 3, 1, 2)
+    return tensor.float().clamp(0, 1).permute(0, 3, 1, 2)
 
 
 def _resize(image: np.ndarray | Image.Image | torch.Tensor, width: int, height: int) -> torch.Tensor:
@@ -69,11 +71,10 @@ def _items(images: ImageInput, name: str) -> list:
         return [images]
     if isinstance(images, np.ndarray):
         if images.ndim == 4:
+            if not len(images):
+                raise FaceAnonError(f"{name}: got an empty batch of images")
             return [_hwc_from_array(image, name) for image in images]
-        array = _hwc_from_array(images, name)
-        if array.dtype != np.uint8 and (array.min() < -1e-3 or array.max() > 1 + 1e-3):
-            raise FaceAnonError(f"{name}: float image arrays must lie in 0..1 (uint8 arrays in 0..255)")
-        return [array]
+        return [_hwc_from_array(images, name)]
     if isinstance(images, torch.Tensor):
         return list(_batch_from_tensor(images, name).split(1))
     raise FaceAnonError(

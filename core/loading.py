@@ -56,9 +56,28 @@ def _read_safetensors(path: Path, weights: ModelFile) -> dict[str, torch.Tensor]
         ) from None
 
 
+def _config_beside(weights_path: Path) -> str:
+    return str(Path(weights_path).with_name("config.json"))
+
+
+def _unbuildable_config(weights_path: Path, weights: ModelFile, model_name: str, error: Exception) -> ModelFileError:
+    return ModelFileError(
+        f"{_config_beside(weights_path)!r} does not describe a {model_name} ({type(error).__name__}: {error}). "
+        f"Re-download it: {source_links(weights)[0]}"
+    )
+
+
 def _load_into(model: torch.nn.Module, state_dict: dict, weights: ModelFile, path: Path, dtype: torch.dtype) -> None:
     state_dict = {k: v.to(dtype) for k, v in state_dict.items()}
-    missing, unexpected = model.load_state_dict(state_dict, strict=False, assign=True)
+    try:
+        missing, unexpected = model.load_state_dict(state_dict, strict=False, assign=True)
+    except RuntimeError as error:  # tensors whose shapes differ from what config.json describes
+        mismatched = [line.strip() for line in str(error).splitlines() if "size mismatch" in line]
+        raise ModelFileError(
+            f"{str(path)!r} does not match {_config_beside(path)!r}: {len(mismatched)} tensors have other sizes "
+            f"(e.g. {mismatched[0] if mismatched else error}). Use the config.json and weights of the same "
+            f"{weights.title} from {weights.source.repo_folder!r}."
+        ) from None
     if missing or unexpected:
         raise ModelFileError(
             f"{str(path)!r} does not match its config.json: missing {len(missing)} tensors (e.g. {missing[:3]}), "
@@ -78,8 +97,11 @@ def _load_diffusers_model(model_class, component: str, config: dict, path: Path,
     """Build the model from its config without initialising weights, then assign the safetensors ones."""
     weights = component_records(component)[1]
     state_dict = _read_safetensors(path, weights)
-    with torch.device("meta"):
-        model = model_class.from_config(config)
+    try:
+        with torch.device("meta"):
+            model = model_class.from_config(config)
+    except Exception as error:  # noqa: BLE001 - any value diffusers cannot build a model from
+        raise _unbuildable_config(path, weights, model_class.__name__, error) from None
     _load_into(model, state_dict, weights, path, dtype)
     return model.eval().requires_grad_(False)
 
@@ -104,12 +126,14 @@ def load_image_encoder(folder: str, dtype: torch.dtype = torch.float32) -> CLIPV
     """Load CLIP's vision tower from a CLIPVisionModel folder or a full CLIP checkpoint folder."""
     _, path = _component_files("image_encoder", folder)
     weights = component_records("image_encoder")[1]
-    config = CLIPVisionConfig.from_pretrained(folder)
     state_dict = _read_safetensors(path, weights)
     prefix = "vision_model."
     if any(k.startswith(prefix) for k in state_dict):
         state_dict = {k[len(prefix) :]: v for k, v in state_dict.items() if k.startswith(prefix)}
-    model = CLIPVisionModel(config)
+    try:
+        model = CLIPVisionModel(CLIPVisionConfig.from_pretrained(folder))
+    except Exception as error:  # noqa: BLE001 - any value transformers cannot build a model from
+        raise _unbuildable_config(path, weights, "CLIP vision model", error) from None
     # transformers 4 wraps the tower in .vision_model; transformers 5 does not.
     _load_into(getattr(model, "vision_model", model), state_dict, weights, path, dtype)
     return model.to(dtype).eval().requires_grad_(False)

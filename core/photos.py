@@ -16,10 +16,22 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
+from .devices import non_finite_advice
 from .errors import FaceAnonError
 from .face_report import GENERATION_FAILED, TOO_SMALL, FaceRecord
-from .faces import REDACTION_METHODS, AlignedFace, Detector, align_faces, paste_faces, redact_faces, select_faces
+from .faces import (
+    REDACTION_METHODS,
+    AlignedFace,
+    Detector,
+    Face,
+    align_faces,
+    faces_left_out,
+    paste_faces,
+    redact_faces,
+    select_faces,
+)
 from .faces.image_io import as_array
+from .seeds import check_seed, offset_seed
 from .verified_faces import Verification, verify_and_retry
 
 log = logging.getLogger("faceanon")
@@ -73,6 +85,25 @@ class PhotoResult:
     seeds: list[int] = field(default_factory=list)  # per face
     crops: list[Optional[np.ndarray]] = field(default_factory=list)  # per face: the generated 512x512 face
     report: list[dict] = field(default_factory=list)  # per face: the audit record (see face_report)
+    not_selected: list[Face] = field(default_factory=list)  # detected, but left out by the selection
+
+
+def select_detected(
+    image: np.ndarray, detector: Detector, selection: FaceSelection, mask: Optional[np.ndarray] = None
+) -> tuple[list[Face], list[Face]]:
+    """The faces of ``image`` that ``selection`` keeps, in its order, and the detected ones it leaves out
+    (so that they can be reported: an untouched face must never go unmentioned)."""
+    detected = detector.detect(image)
+    kept = select_faces(
+        detected,
+        min_score=selection.min_score,
+        min_size=selection.min_size,
+        max_faces=selection.max_faces,
+        order=selection.order,
+        indices=selection.indices,
+        mask=mask,
+    )
+    return kept, faces_left_out(detected, kept)
 
 
 def find_faces(
@@ -83,19 +114,9 @@ def find_faces(
     masks: Optional[Sequence[Optional[np.ndarray]]] = None,
 ) -> list[list[AlignedFace]]:
     """Detected, selected and aligned faces of each image."""
-    found = []
-    for index, image in enumerate(images):
-        faces = select_faces(
-            detector.detect(image),
-            min_score=selection.min_score,
-            min_size=selection.min_size,
-            max_faces=selection.max_faces,
-            order=selection.order,
-            indices=selection.indices,
-            mask=masks[index] if masks is not None else None,
-        )
-        found.append(align_faces(image, faces, framing, FACE_SIZE))
-    return found
+    masks = [None] * len(images) if masks is None else masks
+    return [align_faces(image, select_detected(image, detector, selection, mask)[0], framing, FACE_SIZE)
+            for image, mask in zip(images, masks)]
 
 
 def check_no_face_policy(on_no_face: str) -> str:
@@ -135,8 +156,9 @@ def generate_faces(
 ) -> list[Optional[np.ndarray]]:
     """Generated 512x512 float32 faces for ``crops``, ``batch_size`` faces per UNet call.
 
-    Crop i uses ``seeds[i]``, so a face's result does not depend on how faces are batched. With
-    ``fail_closed`` a chunk whose sampling fails, or a face whose output is not finite, gives None.
+    Crop i uses ``seeds[i]`` however faces are batched; UNet calls of another size may round differently
+    (±1 in 8-bit values, see the README on batching). With ``fail_closed`` a chunk whose sampling fails,
+    or a face whose output is not finite, gives None.
     """
     if batch_size < 1:
         raise FaceAnonError(f"batch_size must be >= 1, got {batch_size}")
@@ -167,7 +189,8 @@ def generate_faces(
         for image in images:
             if image is not None and not np.isfinite(image).all():
                 if not fail_closed:
-                    raise FaceAnonError("generation produced non-finite pixels; use fp32 or enable fail_closed")
+                    advice = non_finite_advice(getattr(pipe, "dtype", None))
+                    raise FaceAnonError(f"generation produced non-finite pixels {advice}; or enable fail_closed")
                 image = None
             generated.append(image)
     return generated
@@ -201,10 +224,13 @@ def process_photos(
     skipped for swaps, where the output is meant to be someone else.
     """
     check_no_face_policy(on_no_face)
-    arrays = [as_array(image) for image in images]
+    seed = check_seed(seed)
+    arrays = [as_array(image, "image" if len(images) == 1 else f"image {i}") for i, image in enumerate(images)]
     selection, compositing = selection or FaceSelection(), compositing or Compositing()
     fail_closed = fail_closed or FailClosed()
-    per_image = find_faces(arrays, detector, selection, framing, masks)
+    chosen = [select_detected(image, detector, selection, None if masks is None else masks[i])
+              for i, image in enumerate(arrays)]
+    per_image = [align_faces(image, kept, framing, FACE_SIZE) for image, (kept, _) in zip(arrays, chosen)]
     for index, faces in enumerate(per_image):
         if not faces:
             no_face(index, on_no_face)
@@ -212,8 +238,8 @@ def process_photos(
     if degree == 0:
         if source is None:
             raise FaceAnonError("source: a swap (degree 0) needs a source image")
-        source_crop = largest_face_crop(as_array(source), detector, framing)
-    records = {(i, j): FaceRecord(i, j, face.face.box, seed + j, degree)
+        source_crop = largest_face_crop(as_array(source, "source"), detector, framing)
+    records = {(i, j): FaceRecord(i, j, face.face.box, offset_seed(seed, j), degree)
                for i, faces in enumerate(per_image) for j, face in enumerate(faces)}
     todo = [(i, j) for i, j in records
             if per_image[i][j].face.size >= fail_closed.min_face_size or not fail_closed.enabled]
@@ -245,8 +271,8 @@ def process_photos(
         if verification is not None:
             log.info("FaceAnon: identity verification is skipped for swaps (degree 0)")
         composites = [compose(i) for i in range(len(arrays))]
-    return [_result(composites[i], per_image[i], [records[i, j] for j in range(len(per_image[i]))], crops)
-            for i in range(len(arrays))]
+    return [_result(composites[i], per_image[i], [records[i, j] for j in range(len(per_image[i]))], crops,
+                    chosen[i][1]) for i in range(len(arrays))]
 
 
 def _composite(array, faces, crops, methods, framing, compositing: Compositing):
@@ -261,9 +287,9 @@ def _composite(array, faces, crops, methods, framing, compositing: Compositing):
     return image, mask
 
 
-def _result(composite, faces, records: list[FaceRecord], crops) -> PhotoResult:
+def _result(composite, faces, records: list[FaceRecord], crops, not_selected) -> PhotoResult:
     image, mask = composite
     return PhotoResult(
         image, mask, list(faces), [r.legacy_action for r in records], [r.seed for r in records],
-        [crops.get(r.key) for r in records], [r.as_dict() for r in records],
+        [crops.get(r.key) for r in records], [r.as_dict() for r in records], list(not_selected),
     )

@@ -26,6 +26,7 @@ from .subpixel_upsampling import install_subpixel_upsampling
 from .reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet
 from .sampling import Conditioning, Denoiser, ProgressCallback
 from .schedulers import make_scheduler
+from .seeds import check_seed
 from .verified_faces import Verification
 
 DEFAULT_DEGREE = 1.25
@@ -272,6 +273,7 @@ class FaceAnonPipeline:
         Returns float32 [B, H, W, 3] in 0..1. Batch item i uses seed + i.
         """
         degree = check_degree(degree)
+        seed = check_seed(seed)
         width = _check_positive_int(width, "width", 4096)
         height = _check_positive_int(height, "height", 4096)
         driving_reference = self.encode(driving, width, height, "driving")

@@ -25,7 +25,7 @@ from .faces.image_io import as_rgb_uint8
 FORMATS = {"png": ("PNG", ".png"), "jpeg": ("JPEG", ".jpg"), "webp": ("WEBP", ".webp")}
 NAMINGS = ("counter", "content_hash")
 HASH_CHARS = 16
-_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 def encode_without_metadata(pixels: np.ndarray, file_format: str = "png", quality: int = 95) -> bytes:
@@ -57,7 +57,7 @@ def save_private_images(
 
     `sidecars[i]`, when given, is written as JSON next to image i (`<same name>.json`).
     """
-    if not isinstance(prefix, str) or not _PREFIX.match(prefix):
+    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):  # match() would let "evil\n" through
         raise FaceAnonError(f"filename_prefix: use 1-64 letters, digits, '-' or '_' (no paths), got {prefix!r}")
     if naming not in NAMINGS:
         raise FaceAnonError(f"naming: expected one of {', '.join(NAMINGS)}, got {naming!r}")

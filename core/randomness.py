@@ -14,19 +14,20 @@ from typing import Sequence
 import torch
 
 from .errors import FaceAnonError
+from .seeds import MAX_SEED, check_seed, offset_seed
 
-MAX_SEED = 2**63 - 1
+__all__ = ["MAX_SEED", "draw_normal", "item_generators"]
 
 
 def item_generators(seed: int | Sequence[int], batch: int) -> list[torch.Generator]:
-    """One generator per item: seed + i, or the given per-item seeds."""
-    seeds = list(seed) if isinstance(seed, (list, tuple)) else [int(seed) + i for i in range(batch)]
+    """One generator per item: seed + i (wrapped, see offset_seed), or the given per-item seeds."""
+    if isinstance(seed, (list, tuple)):
+        seeds = [check_seed(value) for value in seed]
+    else:
+        seeds = [offset_seed(check_seed(seed), i) for i in range(batch)]
     if len(seeds) != batch:
         raise FaceAnonError(f"seed: got {len(seeds)} seeds for {batch} images")
-    for value in seeds:
-        if isinstance(value, bool) or int(value) != value or not 0 <= value <= MAX_SEED:
-            raise FaceAnonError(f"seed must be an integer in 0..{MAX_SEED}, got {value}")
-    return [torch.Generator("cpu").manual_seed(int(value)) for value in seeds]
+    return [torch.Generator("cpu").manual_seed(value) for value in seeds]
 
 
 def draw_normal(generators: list[torch.Generator], shape: tuple[int, ...]) -> torch.Tensor:

@@ -38,7 +38,10 @@ class Reference:
         if self.batch == batch:
             return self
         if self.batch != 1:
-            raise FaceAnonError(f"{name}: has {self.batch} images; expected 1 or {batch} to match the driving batch")
+            expected = "1 image" if batch == 1 else f"1 or {batch} images"
+            raise FaceAnonError(
+                f"{name}: has {self.batch} images; expected {expected} to match the {batch} driving image(s)"
+            )
         return Reference(*(t.expand(batch, *t.shape[1:]) for t in (self.latent_mean, self.latent_std, self.embeds)))
 
     def sample_latents(self, generators: list[torch.Generator], scaling_factor: float) -> torch.Tensor:

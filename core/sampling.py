@@ -15,6 +15,7 @@ from diffusers import UNet2DConditionModel
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
 from .cpu_heap import retained_cpu_heap
+from .devices import non_finite_advice
 from .errors import FaceAnonError
 from .reference_bank import ReferenceBank
 from .subpixel_upsampling import release_subpixel_kernels
@@ -87,9 +88,9 @@ class Denoiser:
         context = conditioning.context.to(sample.device, dtype)
         v = self.unet(rows.to(dtype), t, encoder_hidden_states=context, return_dict=False)[0]
         if not torch.isfinite(v).all():
-            if self.bank.upcast:
-                raise FaceAnonError("The UNet produced non-finite values even with fp32 attention; use fp32.")
-            warnings.warn("Non-finite UNet output in half precision; recomputing with fp32 attention.", stacklevel=2)
+            if dtype == torch.float32 or self.bank.upcast:
+                raise FaceAnonError(f"The UNet produced non-finite values {non_finite_advice(dtype)}.")
+            warnings.warn(f"Non-finite UNet output in {dtype}; recomputing with fp32 attention.", stacklevel=2)
             self.bank.upcast = True
             v = self.unet(rows.to(dtype), t, encoder_hidden_states=context, return_dict=False)[0]
         v = v.float()

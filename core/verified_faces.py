@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import FaceAnonError
 from .face_report import GENERATION_FAILED, RECOGNIZABLE, FaceRecord
+from .seeds import offset_seed
 
 if TYPE_CHECKING:
     from .photos import FailClosed
@@ -70,7 +71,7 @@ class Verification:
 
 
 def retry_seed(first_seed: int, attempt: int) -> int:
-    return first_seed + RETRY_SEED_STRIDE * attempt
+    return offset_seed(first_seed, RETRY_SEED_STRIDE * attempt)
 
 
 class _Outputs:

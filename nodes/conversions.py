@@ -6,13 +6,15 @@ from __future__ import annotations
 import torch
 
 from ..core.errors import FaceAnonError
+from ..core.faces.image_io import check_pixel_values
 
 
 def check_image(image, name: str) -> torch.Tensor:
-    if not isinstance(image, torch.Tensor) or image.ndim != 4 or image.shape[-1] not in (3, 4):
+    if not isinstance(image, torch.Tensor) or image.ndim != 4 or image.shape[-1] not in (3, 4) or not image.numel():
         shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
         raise FaceAnonError(f"{name}: expected an IMAGE tensor [B,H,W,3] in 0..1, got {shape}")
-    return image[..., :3]
+    image = check_pixel_values(image[..., :3], name)
+    return image.float() / 255 if image.dtype == torch.uint8 else image
 
 
 def images_to_comfy(images: torch.Tensor) -> torch.Tensor:

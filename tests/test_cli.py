@@ -107,7 +107,8 @@ def test_anonymize_goes_on_past_a_corrupt_file_and_exits_1(anonymized, photo_tre
     by_input = {Path(f["input"]).relative_to(photo_tree).as_posix(): f for f in report["files"]}
     assert set(by_input) == {"a.jpg", "broken.jpg", "sub/b.png"}
     assert by_input["broken.jpg"]["status"] == "error" and "not a readable image" in by_input["broken.jpg"]["error"]
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == ["a.jpg", "sub/b.png"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == \
+        [".faceanon-manifest.jsonl", "a.jpg", "sub/b.png"], "no lock or temporary file is left behind"
     summary = report["summary"]
     assert summary["files"] == 3 and summary["processed"] == 2 and summary["errors"] == 1
     assert summary["faces_found"] == summary["anonymized"] == 2

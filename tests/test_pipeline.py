@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Behaviour of FaceAnonPipeline on the tiny model: modes, batching, randomness, schedulers, precision."""
 
+import warnings
 
 import numpy as np
 import pytest
@@ -161,16 +162,18 @@ def test_bf16_on_cpu_is_finite(face_a):
 
 
 class _OverflowingUNet:
-    """Wraps the UNet and returns a NaN until the bank switches attention to fp32."""
+    """Wraps the UNet, posing as one in ``dtype``, and returns a NaN until the bank switches attention to
+    fp32 (always, with ``always``: weights that hold NaN)."""
 
-    def __init__(self, unet, bank):
-        self.unet, self.bank, self.upcast_seen = unet, bank, []
-        self.dtype, self.device, self.modules = unet.dtype, unet.device, unet.modules
+    def __init__(self, unet, bank, dtype=torch.float16, always=False):
+        self.unet, self.bank, self.upcast_seen, self.always = unet, bank, [], always
+        self.dtype, self.device, self.modules = dtype, unet.device, unet.modules
 
-    def __call__(self, *args, **kwargs):
-        out = self.unet(*args, **kwargs)
+    def __call__(self, rows, *args, encoder_hidden_states, **kwargs):
+        dtype = self.unet.dtype
+        out = self.unet(rows.to(dtype), *args, encoder_hidden_states=encoder_hidden_states.to(dtype), **kwargs)
         self.upcast_seen.append(self.bank.upcast)
-        if not self.bank.upcast:
+        if self.always or not self.bank.upcast:
             out[0][0, 0, 0, 0] = float("nan")
         return out
 
@@ -179,10 +182,23 @@ def test_non_finite_half_precision_output_is_recovered_by_upcasting(pipeline, fa
     flaky = _OverflowingUNet(pipeline.denoiser.unet, pipeline.bank)
     monkeypatch.setattr(pipeline.denoiser, "unet", flaky)
     monkeypatch.setattr(pipeline.bank, "upcast", False)
-    with pytest.warns(UserWarning, match="fp32 attention"):
+    with pytest.warns(UserWarning, match="float16; recomputing with fp32 attention"):
         out = pipeline(face_a, **SMALL)
     assert np.isfinite(out).all()
     assert flaky.upcast_seen == [False, True, True, True]
+
+
+def test_non_finite_fp32_output_blames_the_weights_not_half_precision(pipeline, face_a, monkeypatch):
+    broken = _OverflowingUNet(pipeline.denoiser.unet, pipeline.bank, dtype=torch.float32, always=True)
+    monkeypatch.setattr(pipeline.denoiser, "unet", broken)
+    monkeypatch.setattr(pipeline.bank, "upcast", False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "half precision" warning on the way
+        with pytest.raises(FaceAnonError) as raised:
+            pipeline(face_a, **SMALL)
+    assert broken.upcast_seen == [False], "fp32 is not recomputed with fp32 attention: that cannot help"
+    assert "weights" in str(raised.value) and "half" not in str(raised.value).replace("not a half-precision", "")
+    assert "--dtype fp32" not in str(raised.value)
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from .model_files import (
 )
 from .paste import face_regions, paste_faces
 from .redaction import REDACTION_METHODS, redact_crop, redact_faces
-from .selection import FACE_ORDERS, parse_face_indices, select_faces
+from .selection import FACE_ORDERS, faces_left_out, parse_face_indices, select_faces
 from .static_faces import StaticFaces, landmarks_from_box
 from .warp import warp_affine
 from .yunet import DETECTION_MODES, DetectionMode, FaceDetector
@@ -64,6 +64,7 @@ __all__ = [
     "download_recognizer",
     "face_ellipse",
     "face_regions",
+    "faces_left_out",
     "face_mask",
     "ffhq_matrix",
     "find_model_file",

@@ -72,6 +72,7 @@ def redact_faces(
     """
     if method not in REDACTION_METHODS:
         raise _unknown_method(method)
+    faces = _face_list(faces)
     result = as_array(image).copy()
     union = np.zeros(result.shape[:2], np.float32)
     for face in faces:
@@ -84,6 +85,20 @@ def redact_faces(
     if isinstance(image, np.ndarray) and image.ndim == 2:
         result = result[:, :, 0]
     return result, union
+
+
+def _face_list(faces) -> list[Face]:
+    if isinstance(faces, Face):
+        return [faces]
+    if faces is None or isinstance(faces, (str, bytes)) or not hasattr(faces, "__iter__"):
+        raise FaceAnonError(
+            f"faces: expected a list of Face (e.g. from FaceDetector.detect), got {type(faces).__name__}"
+        )
+    faces = list(faces)
+    wrong = sorted({type(face).__name__ for face in faces if not isinstance(face, Face)})
+    if wrong:
+        raise FaceAnonError(f"faces: expected Face objects (e.g. from FaceDetector.detect), got {', '.join(wrong)}")
+    return faces
 
 
 def _unknown_method(method: str) -> FaceAnonError:

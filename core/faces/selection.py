@@ -87,6 +87,12 @@ def select_faces(
     return kept[:max_faces] if max_faces else kept
 
 
+def faces_left_out(detected: Sequence[Face], selected: Sequence[Face]) -> list[Face]:
+    """The detected faces a selection did not keep, in detection order: they stay untouched, so they
+    must at least be reported."""
+    return [face for face in detected if all(face is not kept for kept in selected)]
+
+
 def _as_2d_mask(mask: np.ndarray) -> np.ndarray:
     mask = np.asarray(mask)
     squeezed = mask.reshape([d for d in mask.shape if d != 1] or [1, 1]) if mask.ndim > 2 else mask
