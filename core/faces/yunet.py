@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from ..errors import ModelFileError
+from .detections import Detections
 from .face import Face
 from .image_io import ImageLike, as_rgb_uint8
 from .landmark_refinement import refine_landmarks
@@ -123,7 +124,7 @@ class FaceDetector:
             if bgr is not None:
                 size = max(found[i, 2], found[i, 3])
                 landmarks = refine_landmarks(self._detect_crop_rows, bgr, landmarks, size)
-            faces.append(Face(box=boxes[i], score=found[i, 14], landmarks=landmarks))
+            faces.append(Face(box=boxes[i], score=found[i, 14], landmarks=landmarks, found_by="yunet"))
         return faces
 
     def _scales(self, shape: tuple[int, int]) -> list[float]:
@@ -153,6 +154,15 @@ class FaceDetector:
                 rows = rows.astype(np.float64)
                 rows[:, :14] *= np.array([width / size[0], height / size[1]] * 7)
                 yield rows
+
+    def window_candidates(self, rgb: np.ndarray) -> Detections:
+        """YuNet's faces (at or above the threshold, after its own NMS) in an RGB window, in its pixels."""
+        _, rows = self._net_for((rgb.shape[1], rgb.shape[0])).detect(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        return Detections.from_yunet_rows(rows)
+
+    def refined_landmarks(self, bgr: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+        """`landmarks` re-detected on upright crops (see `landmark_refinement`), in `bgr` pixels."""
+        return refine_landmarks(self._detect_crop_rows, bgr, landmarks, face_size)
 
     def _detect_crop_rows(self, bgr: np.ndarray) -> np.ndarray:
         self._crop_net.setInputSize((bgr.shape[1], bgr.shape[0]))
