@@ -16,6 +16,7 @@ PACKAGES = ("faceanon", "torch", "diffusers", "transformers", "huggingface_hub",
 GROUP_TITLES = {
     "model": "Diffusion model",
     "detector": "Face detector",
+    "centerface": "Second face detector (for the default recall mode)",
     "recognizer": "Face recognizer (optional, for identity checks)",
 }
 

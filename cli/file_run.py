@@ -16,6 +16,7 @@ from .image_files import Photo, UnreadableImage, read_photo, write_photo
 from .inputs import Job
 from .progress import Progress
 from .report import Report, changed_box
+from .review import write_review
 from .summary import Summary
 
 
@@ -29,6 +30,7 @@ class Outcome:
     faces: list[dict]
     actions: list[str]
     extra: dict = field(default_factory=dict)
+    detections: list = field(default_factory=list)  # the core's Face of each face, for --review
 
 
 def describe_error(error: BaseException) -> str:
@@ -87,6 +89,12 @@ class FileRun:
         except (OSError, ValueError) as error:
             self.failed(job, OSError(f"cannot write {job.output} ({error})"))
             return
+        if getattr(self.args, "review", None):
+            try:
+                write_review(self.args.review, job.output.relative_to(self.args.output), outcome.pixels,
+                             outcome.detections)
+            except OSError as error:
+                self.progress.message(f"warning: {job.input}: no review image ({error})")
         self.summary.add_faces(outcome.actions)
         box = changed_box(outcome.mask) if outcome.mask is not None else None
         self.report.add(job.input, job.output, "done", faces=outcome.faces, changed_box=box, **outcome.extra)

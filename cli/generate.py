@@ -14,7 +14,7 @@ from .errors import UsageError
 from .file_run import FileRun
 from .image_files import UnreadableImage, read_photo
 from .inputs import plan_jobs
-from .model_paths import diffusion_dir, models_root, require_models
+from .model_paths import detector_files, diffusion_dir, models_root, require_models
 from .summary import Summary
 
 
@@ -65,13 +65,14 @@ def run(args) -> int:
         verify = getattr(args, "verify", False)
         if verify and args.aligned:
             raise UsageError("--verify checks faces found in photos; it cannot be used with --aligned")
-        groups = ("model",) if args.aligned else ("model", "detector") + (("recognizer",) if verify else ())
+        groups = ("model",) if args.aligned else ("model", *detector_files(args.detection)) + (
+            ("recognizer",) if verify else ())
         require_models(root, groups, args.download, announce=lambda text: print(text, file=sys.stderr))
         detector = None
         if not args.aligned:
-            from ..core.faces import FaceDetector
+            from ..core.faces import load_detector
 
-            detector = FaceDetector(models_dir=root, mode=args.detection)
+            detector = load_detector(args.detection, root)
         source = _read_source(args, detector) if swap else None
         pipe = _load_pipeline(args, root)
         if args.aligned:

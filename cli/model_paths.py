@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core.download import missing_files, planned_files
 from ..core.errors import ModelFileError
+from ..core.faces.detection_modes import MODE_MODEL_FILES
 from ..core.faces.model_files import (
     MODEL_FILES,
     default_models_dir,
@@ -24,16 +25,21 @@ from ..core.hub import hub_endpoint
 from .model_sizes import approximate_size
 
 DIFFUSION_FOLDER = "face-anon-simple"
-GROUPS = ("model", "detector", "recognizer")
+GROUPS = ("model", "detector", "centerface", "recognizer")
 
 
 @dataclass(frozen=True)
 class ModelFileStatus:
-    group: str  # "model", "detector" or "recognizer"
+    group: str  # one of GROUPS
     target: Path  # where the file is, or would go
     sources: tuple[str, ...]  # where to download it from, best first
     size: int  # bytes on disk when present, else approximate
     present: bool
+
+
+def detector_files(mode: str) -> tuple[str, ...]:
+    """The groups of face detector files the detection ``mode`` needs."""
+    return MODE_MODEL_FILES[mode]
 
 
 def models_root(models: str | None) -> Path:
@@ -63,8 +69,9 @@ def _face_model_status(role: str, root: Path) -> ModelFileStatus:
     spec = MODEL_FILES[role]
     found = find_model_file(role, root)
     target = found or model_dir(role, root) / spec.file_name
-    size = found.stat().st_size if found else approximate_size(spec.hub_repo, spec.file_name)
-    return ModelFileStatus(role, target, (spec.hub_url(hub_endpoint()), spec.url), size, found is not None)
+    size = found.stat().st_size if found else (spec.size or approximate_size(spec.hub_repo, spec.file_name))
+    sources = tuple(url for url in (spec.hub_url(hub_endpoint()), spec.url, *spec.fallback_urls) if url)
+    return ModelFileStatus(role, target, sources, size, found is not None)
 
 
 def model_file_statuses(root: Path, groups: Sequence[str] = GROUPS) -> list[ModelFileStatus]:

