@@ -66,7 +66,7 @@ def scan(
         interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
         scaled = rgb if size == (width, height) else cv2.resize(rgb, size, interpolation=interpolation)
         pad = int(round(scan_pass.pad * max(size)))
-        for window in _windows(scaled, pad, tiling, multiple):
+        for window in windows(scaled, pad, tiling, multiple):
             hits = window.in_core(detect_window(window.pixels))
             if len(hits):
                 hits = hits.mapped(1.0, 1.0, window.left - pad, window.top - pad)
@@ -103,8 +103,8 @@ class _Window:
         return found.take(np.flatnonzero(inside))
 
 
-def _windows(scaled: np.ndarray, pad: int, tiling: Tiling | None, multiple: int):
-    """Windows covering the scaled image padded by `pad`: all of it, or tiles."""
+def windows(scaled: np.ndarray, pad: int, tiling: Tiling | None, multiple: int):
+    """Windows covering `scaled` padded by `pad` px: all of it, or tiles, each padded up to `multiple`."""
     height, width = scaled.shape[0] + 2 * pad, scaled.shape[1] + 2 * pad
     columns, tile_w = _tile_layout(width, tiling, multiple)
     rows, tile_h = _tile_layout(height, tiling, multiple)
