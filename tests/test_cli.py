@@ -237,6 +237,32 @@ def test_redact_changes_only_the_reported_regions_like_the_core_does(redact_inpu
 
 
 @needs_shared
+def test_review_writes_the_overlay_of_each_result_and_never_replaces_a_file(redact_inputs, models, tmp_path):
+    review, out, report = tmp_path / "review", tmp_path / "out", tmp_path / "report.json"
+    args = ["redact", str(redact_inputs), "-r", "-o", str(out), "--models", str(models), "-q", "--review", str(review),
+            "--report", str(report), "--method", "black"]
+    assert main(args) == 0
+    assert sorted(p.relative_to(review).as_posix() for p in review.rglob("*")) == \
+        ["group", "group/two.png.review.png", "single.png.review.png"]
+    for record in json.loads(report.read_text())["files"]:
+        result = _pixels(Path(record["output"]))
+        overlay = _pixels(review / (Path(record["output"]).relative_to(out).as_posix() + ".review.png"))
+        assert overlay.shape == result.shape
+        changed = np.abs(overlay.astype(int) - result).max(axis=2) > 40
+        for face in record["faces"]:
+            x0, y0, x1, y1 = (int(round(v)) for v in face["box"])
+            assert face["found_by"] == "yunet+centerface"
+            assert changed[(y0 + y1) // 2, x0] and changed[(y0 + y1) // 2, x1 - 1], "the face's box is drawn"
+            assert (overlay[(y0 + y1) // 2, (x0 + x1) // 2] == 0).all(), "on the result: the face is blacked out"
+    first = (review / "single.png.review.png").read_bytes()
+    (review / "group" / "two.png.review.png").write_bytes(b"a file of the user's")
+    assert main(args + ["--overwrite"]) == 0
+    assert (review / "single.png.review.png").read_bytes() == first
+    assert (review / "group" / "two.png.review.png").read_bytes() == b"a file of the user's"
+    assert (review / "single.png.review-1.png").is_file() and (review / "group" / "two.png.review-1.png").is_file()
+
+
+@needs_shared
 def test_redact_keeps_photos_upright_drops_exif_and_resumes(models, tmp_path):
     photo = _save_photo("ageitgey__examples_obama.jpg", tmp_path / "in" / "rotated.jpg")
     width, height = Image.open(photo).size

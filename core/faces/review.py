@@ -35,13 +35,16 @@ def review_overlay(image: ImageLike, faces: Sequence[Face]) -> np.ndarray:
     for index, face in enumerate(faces):
         colour = FINDER_COLOURS.get(face.found_by, OTHER_COLOUR)
         x0, y0, x1, y1 = (int(round(v)) for v in face.box)
-        cv2.rectangle(canvas, (x0, y0), (x1, y1), colour, thickness, cv2.LINE_AA)
+        cv2.rectangle(canvas, (x0, y0), (x1, y1), colour, thickness)  # crisp: exact colours
         if face.alignment != "landmarks":  # marks a face aligned by its box, or not at all
             inset = 2 * thickness + 1
-            cv2.rectangle(canvas, (x0 + inset, y0 + inset), (x1 - inset, y1 - inset), colour, 1, cv2.LINE_AA)
+            cv2.rectangle(canvas, (x0 + inset, y0 + inset), (x1 - inset, y1 - inset), colour, 1)
+        radius = int(max(1, min(thickness + 1, face.size / 25)))
         for x, y in face.landmarks:
-            cv2.circle(canvas, (int(round(x)), int(round(y))), thickness + 1, colour, -1, cv2.LINE_AA)
-        _label(canvas, f"{index} {face.score:.2f} {_finder(face)}", (x0, y0), colour, font_scale, thickness)
+            cv2.circle(canvas, (int(round(x)), int(round(y))), radius, colour, -1, cv2.LINE_AA)
+        # Labels follow the face's size, so that a crowd's labels do not hide its faces.
+        scale = min(font_scale, max(0.3, face.size / 100))
+        _label(canvas, f"{index} {face.score:.2f} {_finder(face)}", (x0, y0), colour, scale, 1 if scale < 0.6 else thickness)
     _legend(canvas, len(faces), font_scale, thickness)
     return canvas if source.dtype == np.uint8 else to_dtype_of(to_float32(canvas), source)
 
