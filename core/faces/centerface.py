@@ -25,7 +25,10 @@ from .scanning import ScanPass, scan
 SIZE_MULTIPLE = 32
 STRIDE = 4  # output map cell, in input pixels
 _OUTPUTS = ("537", "538", "539", "540")  # heatmap, log box size (h, w), centre offset (y, x), landmarks (y, x)
-_CACHED_INPUT_SIZES = 3
+_CACHED_INPUT_SIZES = 3  # the main pass, the coarse pass, second looks (the main net holds ~150 MB)
+# Faces from ~20 px at 1080p (smaller ones are left to YuNet's full-size pass and second looks), and
+# close-ups at a coarse scale with a wide border.
+CENTERFACE_PASSES = (ScanPass(960, pad=0.05, max_upscale=2.0), ScanPass(256, pad=0.2))
 
 
 class CenterFaceNet:
@@ -98,7 +101,7 @@ class CenterFaceDetector:
         nms_threshold: float = 0.3,
         *,
         models_dir: str | os.PathLike | None = None,
-        passes: tuple[ScanPass, ...] = (ScanPass(960, pad=0.05, max_upscale=2.0), ScanPass(320, pad=0.2)),
+        passes: tuple[ScanPass, ...] = CENTERFACE_PASSES,
     ) -> None:
         path = Path(model_path) if model_path is not None else resolve_model_file("centerface", models_dir)
         self.net = CenterFaceNet(path)

@@ -5,8 +5,10 @@ Neither model is good enough alone: YuNet at a low threshold finds nearly every 
 lamps and patterns; CenterFace is more precise but misses other faces. Here each scans the image at
 the scales it needs (YuNet at full size, in tiles on large images, for 10-20 px faces; both at coarse
 scales, with padded borders, for close-ups and faces cut by the border). A face both models see is
-kept at low scores; a face one model sees alone gets a second look from the other model on a crop
-scaled for it, and is kept alone only when its score passes that model's own recall threshold.
+kept at low scores. Where one model's scan is doubtful about a face the other saw (small faces are at
+the edge of CenterFace's scan), it takes a second look on a crop that shows the face at its best size,
+and that answer counts. A face one model sees alone is kept when its score passes that model's own
+recall threshold.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .centerface import SIZE_MULTIPLE, CenterFaceNet
+from .centerface import CENTERFACE_PASSES, SIZE_MULTIPLE, CenterFaceNet
 from .detections import Detections
 from .face import Face
 from .fusion import Candidate, Thresholds, drop_duplicates, fuse, kept, pair_up, with_second_looks
@@ -35,13 +37,15 @@ YUNET_PASSES = (
     ScanPass(320, pad=0.25),
     ScanPass(160, pad=0.3),  # close-ups that overflow the frame
 )
-CENTERFACE_PASSES = (ScanPass(960, pad=0.05, max_upscale=2.0), ScanPass(256, pad=0.2))
 YUNET_TILING = Tiling(max_side=2048, overlap=128)
 # Calibrated on the shared photos (bench/bench_detection.py): see the README's detection section.
 RECALL_THRESHOLDS = Thresholds(
     yunet_alone=0.9, centerface_alone=0.5, yunet_paired=0.4, centerface_paired=0.3, yunet_look=0.4, centerface_look=0.3
 )
 NMS_IOU = 0.3
+# Below this box side neither model tells a face from a pattern (the pairs found there on the shared photos
+# are printed cut-outs), and nobody can be recognized from so few pixels.
+MIN_FACE_PX = 8.0
 RECALL_DESCRIPTION = (
     "YuNet and CenterFace together, faces from 10 px, close-ups and faces cut by the border; best for photos "
     "and crowds: ~1.5 s a 1080p photo on one core"
@@ -94,7 +98,8 @@ class RecallDetector:
             return second_look(rgb, box, self._centerface_window).suppressed(NMS_IOU)
 
         looked = [with_second_looks(c, self.thresholds, look_yunet, look_centerface) for c in self.candidates(rgb)]
-        fused = drop_duplicates([fuse(c, self.thresholds) for c in looked if kept(c, self.thresholds)], NMS_IOU)
+        fused = [fuse(c, self.thresholds) for c in looked if kept(c, self.thresholds)]
+        fused = drop_duplicates([f for f in fused if max(f.box[2:] - f.box[:2]) >= MIN_FACE_PX], NMS_IOU)
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if self.refine_landmarks else None
         return [self._face(face, bgr, rgb.shape[:2]) for face in fused]
 
