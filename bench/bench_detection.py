@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import json
 import os
 import statistics
-import sys
 import time
 
 import cv2
 import numpy as np
 import torch
+from bench_faces import _import_package
 from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,15 +34,6 @@ SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 LABELS = os.path.join(ROOT, "bench", "detection_labels.json")
 CROWD_GRIDS = ((4, 3), (6, 5), (8, 6))
 MATCH_IOU = 0.3
-
-
-def _import_package():
-    if "faceanon" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("faceanon", os.path.join(ROOT, "__init__.py"),
-                                                      submodule_search_locations=[ROOT])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["faceanon"] = module
-        spec.loader.exec_module(module)
 
 
 def read_manifest(faces_dir: str) -> dict[str, str]:

