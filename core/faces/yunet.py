@@ -19,7 +19,7 @@ from .landmark_refinement import refine_landmarks
 from .model_files import ModelFileMissingError, resolve_detector_path
 from .nms import nms
 
-_CACHED_INPUT_SIZES = 4
+_CACHED_INPUT_SIZES = 6  # the recall mode scans four sizes and looks again at a fifth
 
 
 @dataclass(frozen=True)
