@@ -78,9 +78,14 @@ def _face_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-faces", type=_ranged(int, 0), default=0, metavar="N",
                        help="process at most N faces per image, in --order (default 0: all)")
     group.add_argument("--order", choices=FACE_ORDERS, default="largest", help="face order (default largest)")
-    group.add_argument("--detection", choices=DETECTION_MODES, default="accurate",
-                       help="accurate (default): faces from 15 px at 1080p, tilted faces re-detected upright; "
-                            "fast: faces from 30 px at 1080p, ~40 ms a 1080p frame on one core, for video frames")
+    group.add_argument("--detection", choices=DETECTION_MODES, default="recall",
+                       help="recall (default): YuNet and CenterFace together, for photos and crowds (faces from "
+                            "10 px, close-ups, faces cut by the border; needs DIR/detectors/centerface.onnx); "
+                            "accurate: YuNet alone, faces from 15 px at 1080p; fast: faces from 30 px at 1080p, "
+                            "~40 ms a 1080p frame on one core, for video frames")
+    group.add_argument("--review", metavar="DIR",
+                       help="also write, per input, DIR/<name>.review.png: the result with each face's box, score "
+                            "and the model that found it, to check by eye (existing files are never replaced)")
 
 
 def _generation_options(parser: argparse.ArgumentParser, with_degree: bool) -> None:
@@ -168,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     download = commands.add_parser("download", help="download the model files that are missing",
                                    description="Download missing model files (about 12 GB for the diffusion model).")
     download.add_argument("--what", choices=DOWNLOAD_TARGETS, default="all",
-                          help="model (diffusion weights), detector, recognizer, or all (default)")
+                          help="model (diffusion weights), detector (YuNet), centerface (the recall mode's second "
+                               "detector), recognizer, or all (default)")
     download.add_argument("--models", metavar="DIR", help=MODELS_HELP)
 
     doctor = commands.add_parser("doctor", help="show versions, model files, device and precision",

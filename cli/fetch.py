@@ -10,13 +10,15 @@ from ..core.model_files import GROUPS, MISSING, REFUSED, fetch, human_size
 from .model_paths import model_file_statuses
 
 
-def fetch_missing(root: Path, groups: Sequence[str] = GROUPS, announce=print, required_only: bool = False) -> None:
+def fetch_missing(root: Path, groups: Sequence[str] = GROUPS, announce=print, required_only: bool = False,
+                  detection: str | None = None) -> None:
     """Download the missing files of ``groups`` into ``root``.
 
+    ``detection``: the detector files are those this detection mode runs.
     Raises ModelFileError naming every file that could not be fetched, where it goes and its direct link.
     With HF_HUB_OFFLINE set nothing touches the network.
     """
-    statuses = model_file_statuses(root, groups, required_only)
+    statuses = model_file_statuses(root, groups, required_only, detection)
     missing = [s for s in statuses if s.state in (MISSING, REFUSED)]
     if not missing and all(s.present for s in statuses):
         announce(f"All model files are present in {root}.")

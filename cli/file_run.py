@@ -22,6 +22,7 @@ from .manifest import MANIFEST_NAME, InputFingerprint, Manifest, settings_hash
 from .output_checks import check_report_path, check_writable, nearest_existing
 from .progress import Progress
 from .report import Report, changed_box, not_selected_records
+from .review import write_review
 from .summary import Summary
 
 
@@ -36,6 +37,7 @@ class Outcome:
     actions: list[str]
     extra: dict = field(default_factory=dict)
     not_selected: list = field(default_factory=list)  # faces detected but left out by --min-face / --max-faces
+    detections: list = field(default_factory=list)  # the core's Face of each face, for --review
 
 
 def describe_error(error: BaseException) -> str:
@@ -160,6 +162,12 @@ class FileRun:
         except (OSError, ValueError) as error:
             self.failed(job, OSError(f"cannot write {job.output} ({error})"))
             return
+        if getattr(self.args, "review", None):
+            try:
+                write_review(self.args.review, job.output.relative_to(self.args.output), outcome.pixels,
+                             outcome.detections)
+            except OSError as error:
+                self.progress.message(f"warning: {job.input}: no review image ({error})")
         self.summary.add_faces(outcome.actions, len(outcome.not_selected))
         box = changed_box(outcome.mask) if outcome.mask is not None else None
         self.report.add(job.input, job.output, "done", faces=outcome.faces, changed_box=box,

@@ -74,12 +74,13 @@ def _generate(args, file_run: FileRun, todo, swap: bool, degree: float) -> None:
     if verify and args.aligned:
         raise UsageError("--verify checks faces found in photos; it cannot be used with --aligned")
     groups = ("model",) if args.aligned else ("model", "detector") + (("recognizer",) if verify else ())
-    require_models(root, groups, args.download, announce=lambda text: print(text, file=sys.stderr))
+    require_models(root, groups, args.download, announce=lambda text: print(text, file=sys.stderr),
+                   detection=None if args.aligned else args.detection)
     detector = None
     if not args.aligned:
-        from ..core.faces import FaceDetector
+        from ..core.faces import load_detector
 
-        detector = FaceDetector(models_dir=root, mode=args.detection)
+        detector = load_detector(args.detection, root)
     source = _read_source(args, detector) if swap else None
     pipe = _load_pipeline(args, root)
     if args.aligned:

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..core.model_files import DEFAULT_MODEL_NAME, FileStatus, GROUPS, missing_error, records, search_roots, status
+from ..core.faces.detection_modes import MODE_MODEL_FILES
+from ..core.model_files import (
+    DEFAULT_MODEL_NAME, GROUPS, FileStatus, ModelFile, missing_error, record, records, search_roots, status,
+)
 
 CLI_HINT = ("Add --download (or run `faceanon download`) to fetch them, or point --models or $FACEANON_MODELS at the "
             "folder that has them.")
@@ -24,16 +27,28 @@ def diffusion_dir(root: Path) -> Path:
     return root / DEFAULT_MODEL_NAME
 
 
-def model_file_statuses(root: Path, groups: Sequence[str] = GROUPS, required_only: bool = False) -> list[FileStatus]:
-    return [status(record, [root]) for record in records(groups, required_only=required_only)]
+def model_file_statuses(root: Path, groups: Sequence[str] = GROUPS, required_only: bool = False,
+                        detection: str | None = None) -> list[FileStatus]:
+    return [status(record, [root]) for record in run_records(groups, required_only, detection)]
 
 
-def require_models(root: Path, groups: Sequence[str], download: bool, announce=print) -> None:
-    """Make sure the files of ``groups`` that a run needs are usable, downloading them first with ``download``."""
+def run_records(groups: Sequence[str], required_only: bool = False, detection: str | None = None) -> list[ModelFile]:
+    """The catalog files of ``groups``; with ``detection``, the detector files are those that mode runs."""
+    if detection is None:
+        return records(groups, required_only=required_only)
+    wanted = records([g for g in groups if g != "detector"], required_only=required_only)
+    return wanted + ([record(key) for key in MODE_MODEL_FILES[detection]] if "detector" in groups else [])
+
+
+def require_models(root: Path, groups: Sequence[str], download: bool, announce=print,
+                   detection: str | None = None) -> None:
+    """Make sure the files of ``groups`` that a run needs are usable, downloading them first with ``download``.
+
+    ``detection`` names the detection mode, whose detector files are then the ones needed."""
     if download:
         from .fetch import fetch_missing
 
-        fetch_missing(root, groups, announce, required_only=True)
-    unusable = [s for s in model_file_statuses(root, groups, required_only=True) if not s.present]
+        fetch_missing(root, groups, announce, required_only=True, detection=detection)
+    unusable = [s for s in model_file_statuses(root, groups, True, detection) if not s.present]
     if unusable:
         raise missing_error(unusable, CLI_HINT)

@@ -31,5 +31,5 @@ class PhotoFaces:
                        for j, (aligned, action, seed) in enumerate(per_face)]
             verification = merge_verification(records, getattr(result, "report", None))
             outcomes.append(Outcome(result.image, result.mask, records, result.actions, {"verification": verification},
-                                    result.not_selected))
+                                    result.not_selected, [aligned.face for aligned in result.faces]))
         return outcomes

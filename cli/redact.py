@@ -21,10 +21,11 @@ def run(args) -> int:
         todo = file_run.pending()
         if todo:
             root = models_root(args.models)
-            require_models(root, ("detector",), args.download, announce=lambda text: print(text, file=sys.stderr))
-            from ..core.faces import FaceDetector, faces_left_out, redact_faces, select_faces
+            require_models(root, ("detector",), args.download, announce=lambda text: print(text, file=sys.stderr),
+                           detection=args.detection)
+            from ..core.faces import faces_left_out, load_detector, redact_faces, select_faces
 
-            detector = FaceDetector(models_dir=root, mode=args.detection)
+            detector = load_detector(args.detection, root)
             file_run.start(len(todo))
             for job in todo:
                 photo = file_run.read(job)
@@ -39,5 +40,6 @@ def run(args) -> int:
                     continue
                 records = [face_record(j, face, "redacted", method=args.method) for j, face in enumerate(faces)]
                 file_run.succeeded(job, photo, Outcome(pixels, mask, records, ["redacted"] * len(faces),
-                                                       not_selected=faces_left_out(detected, faces)))
+                                                       not_selected=faces_left_out(detected, faces),
+                                                       detections=faces))
         return file_run.finish()

@@ -41,9 +41,14 @@ def changed_box(mask: np.ndarray) -> list[int] | None:
 
 
 def face_record(index: int, face, action: str, **fields) -> dict:
-    """A face's box (x0, y0, x1, y1 in pixels), detection score and what was done to it."""
-    return {"index": index, "box": [round(float(v), 1) for v in face.box], "score": round(float(face.score), 4),
-            "action": action, **fields}
+    """A face's box (x0, y0, x1, y1 in pixels), detection score, the model(s) that found it, how it was
+    aligned when not by its landmarks (see core.faces.ALIGNMENTS) and what was done to it."""
+    record = {"index": index, "box": [round(float(v), 1) for v in face.box], "score": round(float(face.score), 4)}
+    if getattr(face, "found_by", ""):
+        record["found_by"] = face.found_by
+    if getattr(face, "alignment", "landmarks") != "landmarks":
+        record["alignment"] = face.alignment
+    return {**record, "action": action, **fields}
 
 
 NOT_SELECTED = "detected, not selected"

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 # "redacted" alone means: still recognizable after every retry, so redacted to fail closed.
-ACTIONS = ("anonymized", "retried", "swapped", "redacted", "redacted (too small)", "redacted (generation failed)")
+ACTIONS = ("anonymized", "retried", "swapped", "redacted", "redacted (too small)", "redacted (generation failed)",
+           "redacted (cannot be aligned)")
 REPORT_KEYS = (
     "action", "attempts", "box", "face_index", "final_degree", "final_seed", "image_index", "no_face_in_output",
     "redaction_method", "similarity_final", "similarity_initial", "threshold", "verified",
@@ -16,6 +17,7 @@ REPORT_KEYS = (
 FLOAT_DIGITS = 4
 
 TOO_SMALL, GENERATION_FAILED, RECOGNIZABLE = "too small", "generation failed", "still recognizable"
+UNALIGNABLE = "cannot be aligned"  # landmarks unusable and the face cut by the border (see faces.landmark_check)
 
 
 @dataclass
@@ -30,7 +32,7 @@ class FaceRecord:
     seed: int
     degree: float
     attempts: int = 0
-    redaction: Optional[str] = None  # None, TOO_SMALL, GENERATION_FAILED or RECOGNIZABLE
+    redaction: Optional[str] = None  # None, TOO_SMALL, GENERATION_FAILED, UNALIGNABLE or RECOGNIZABLE
     redaction_method: Optional[str] = None  # how it was redacted: blur, pixelate, black or fill
     verified: bool = False
     threshold: Optional[float] = None

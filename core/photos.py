@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Faces in the wild: detect, align, generate every selected face in batched UNet calls, paste back.
 
-Fail closed: a selected face that cannot be generated (too small, the sampler failed, the output was
-not finite) is redacted instead of being left as it was, or, with ``fail_closed`` off, the call fails.
+Fail closed: a selected face that cannot be generated (too small, impossible to align, the sampler
+failed, the output was not finite) is redacted instead of being left as it was, or, with ``fail_closed``
+off, the call fails.
 With a ``Verification``, anonymized faces that face recognition still matches to the original are
 generated again and, failing that, redacted too (see ``verified_faces``).
 """
@@ -18,7 +19,7 @@ import torch
 
 from .devices import non_finite_advice
 from .errors import FaceAnonError
-from .face_report import GENERATION_FAILED, TOO_SMALL, FaceRecord
+from .face_report import GENERATION_FAILED, TOO_SMALL, UNALIGNABLE, FaceRecord
 from .faces import (
     REDACTION_METHODS,
     AlignedFace,
@@ -241,8 +242,13 @@ def process_photos(
         source_crop = largest_face_crop(as_array(source, "source"), detector, framing)
     records = {(i, j): FaceRecord(i, j, face.face.box, offset_seed(seed, j), degree)
                for i, faces in enumerate(per_image) for j, face in enumerate(faces)}
-    todo = [(i, j) for i, j in records
-            if per_image[i][j].face.size >= fail_closed.min_face_size or not fail_closed.enabled]
+    unalignable = {key for key in records if per_image[key[0]][key[1]].face.alignment == "none"}
+    if unalignable and not fail_closed.enabled:
+        i, j = min(unalignable)
+        raise FaceAnonError(f"image {i}, face {j}: it cannot be aligned (its landmarks are unusable and it is cut "
+                            f"by the border); enable fail_closed to redact such faces")
+    todo = [(i, j) for i, j in records if (i, j) not in unalignable
+            and (per_image[i][j].face.size >= fail_closed.min_face_size or not fail_closed.enabled)]
 
     def generate(keys, seeds, face_degree):
         return generate_faces(
@@ -255,7 +261,7 @@ def process_photos(
     for key, record in records.items():
         record.attempts = int(key in crops)
         if key not in crops:
-            record.redact(TOO_SMALL, fail_closed.method)
+            record.redact(UNALIGNABLE if key in unalignable else TOO_SMALL, fail_closed.method)
         elif crops[key] is None:
             record.redact(GENERATION_FAILED, fail_closed.method)
 

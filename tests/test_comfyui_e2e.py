@@ -39,7 +39,7 @@ from comfyui_server import (
     status_message,
 )
 from comfyui_test_models import write_compact_upscaler, write_taesd, write_vit_h_keys_only
-from conftest import COMFYUI_MISSING, ROOT, SFACE, TINY_MODEL, YUNET, golden_image, shared_file
+from conftest import CENTERFACE, COMFYUI_MISSING, ROOT, SFACE, TINY_MODEL, YUNET, golden_image, shared_file
 from PIL import Image, PngImagePlugin
 from safetensors.numpy import load_file
 from workflow_to_api import workflow_to_api
@@ -193,6 +193,7 @@ def _prepare_instance(root: str) -> str:
     shutil.copytree(TINY_MODEL, os.path.join(root, "models", "face_anon", "face-anon-simple"))
     # the int8 YuNet and SFace variants are accepted next to the canonical names
     shutil.copy(YUNET, os.path.join(root, "models", "face_anon", "detectors"))
+    shutil.copy(CENTERFACE, os.path.join(root, "models", "face_anon", "detectors"))
     shutil.copy(SFACE, os.path.join(root, "models", "face_anon", "recognizers"))
     open(os.path.join(root, "models", "checkpoints", SD_CHECKPOINT), "wb").close()
     write_compact_upscaler(os.path.join(root, "models", "upscale_models", "tiny-compact.safetensors"))

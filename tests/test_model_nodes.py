@@ -15,7 +15,7 @@ from faceanon.nodes.detector_loader import FaceAnonDetectorLoader
 from faceanon.nodes.paths import available_models, model_path, model_roots, register_model_folder
 from faceanon.nodes.verifier_loader import FaceAnonVerifierLoader
 
-from conftest import SFACE as SFACE_INT8, YUNET as YUNET_INT8  # noqa: E402  (test models shipped in the repo)
+from conftest import CENTERFACE, SFACE as SFACE_INT8, YUNET as YUNET_INT8  # noqa: E402  (test models shipped in the repo)
 
 
 @pytest.fixture
@@ -125,8 +125,11 @@ def test_a_file_choice_that_is_gone_is_named(comfy):
 def test_the_chosen_files_are_loaded(comfy):
     chosen = _place(record("yunet"), comfy.default, YUNET_INT8.name, YUNET_INT8)
     other = _place(record("yunet"), comfy.extra, "face_detection_yunet_other.onnx", YUNET_INT8)
-    assert FaceAnonDetectorLoader().load(0.9, False, detector_file=YUNET_INT8.name)[0].model_path == chosen
-    assert FaceAnonDetectorLoader().load(0.9, False)[0].model_path == other  # auto: the first folder's file
+    assert FaceAnonDetectorLoader().load(0.9, False, "fast", detector_file=YUNET_INT8.name)[0].model_path == chosen
+    assert FaceAnonDetectorLoader().load(0.9, False, "fast")[0].model_path == other  # auto: the first folder's file
+    centerface = _place(record("centerface"), comfy.default, "centerface.onnx", CENTERFACE)
+    recall = FaceAnonDetectorLoader().load(0.9, False, detector_file=YUNET_INT8.name)[0]  # the default mode
+    assert recall.yunet.model_path == chosen and recall.centerface.model_path == centerface
     recognizer = _place(record("sface"), comfy.default, SFACE_INT8.name, SFACE_INT8)
     verification = FaceAnonVerifierLoader().load(0.363, 2, 0.1, 1.5, False, recognizer_file=SFACE_INT8.name)[0]
     assert os.path.samefile(verification.verifier.recognizer.model_path, recognizer)

@@ -93,7 +93,7 @@ def test_workflow_uses_realistic_user_values(workflow):
         if node["type"] == "FaceAnonModelLoader":
             assert values == ["face-anon-simple", "auto", False]
         elif node["type"] == "FaceAnonDetectorLoader":
-            assert values == [0.9, False, "accurate", "auto"]
+            assert values == [0.9, False, "recall", "auto"]
         elif node["type"] == "FaceAnonVerifierLoader":  # OpenCV's SFace threshold, the default retry policy
             assert values == [0.363, 2, 0.1, 1.5, False, "auto"]
         elif node["type"] == "LoadImage":

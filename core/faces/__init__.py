@@ -2,7 +2,10 @@
 """In-the-wild face geometry: detection, selection, alignment, paste-back and redaction."""
 
 from .alignment import AlignedFace, align_face, align_faces, crop_face
-from .face import Detector, Face
+from .centerface import CenterFaceDetector
+from .detection_modes import DEFAULT_DETECTION_MODE, DETECTION_MODES, MODE_MODEL_FILES, load_detector
+from .ensemble import RecallDetector
+from .face import ALIGNMENTS, Detector, Face
 from .framing import (
     FRAMINGS,
     alignment_matrix,
@@ -32,27 +35,34 @@ from .model_files import (
 )
 from .paste import face_regions, paste_faces
 from .redaction import REDACTION_METHODS, redact_crop, redact_faces
+from .review import review_overlay
 from .selection import FACE_ORDERS, faces_left_out, parse_face_indices, select_faces
 from .static_faces import StaticFaces, landmarks_from_box
 from .warp import warp_affine
-from .yunet import DETECTION_MODES, DetectionMode, FaceDetector
+from .yunet import YUNET_MODES, DetectionMode, FaceDetector
 
 __all__ = [
+    "ALIGNMENTS",
+    "DEFAULT_DETECTION_MODE",
     "DETECTION_MODES",
     "DetectionMode",
     "FACE_ORDERS",
     "FRAMINGS",
     "MODELS_DIR_ENV",
     "MODEL_FILES",
+    "MODE_MODEL_FILES",
     "REDACTION_METHODS",
     "AlignedFace",
+    "CenterFaceDetector",
     "Detector",
     "Face",
     "FaceDetector",
     "ModelDownloadError",
     "ModelFile",
     "ModelFileMissingError",
+    "RecallDetector",
     "StaticFaces",
+    "YUNET_MODES",
     "align_face",
     "align_faces",
     "alignment_matrix",
@@ -70,6 +80,7 @@ __all__ = [
     "find_model_file",
     "invert_affine",
     "landmarks_from_box",
+    "load_detector",
     "model_dir",
     "paste_faces",
     "parse_face_indices",
@@ -78,6 +89,7 @@ __all__ = [
     "resolve_detector_path",
     "resolve_model_file",
     "resolve_recognizer_path",
+    "review_overlay",
     "select_faces",
     "transform_points",
     "umeyama",

@@ -13,12 +13,13 @@ import numpy as np
 
 from ..errors import ModelFileError, ModelFileMissingError
 from ..model_files import YUNET, record, require, search_roots
+from .detections import Detections
 from .face import Face
 from .image_io import ImageLike, as_rgb_uint8
 from .landmark_refinement import refine_landmarks
 from .nms import nms
 
-_CACHED_INPUT_SIZES = 4
+_CACHED_INPUT_SIZES = 6  # the recall mode scans four sizes and looks again at a fifth
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class DetectionMode:
     description: str
 
 
-DETECTION_MODES = {
+YUNET_MODES = {
     "accurate": DetectionMode(
         (1280, 640, 320),
         2.0,
@@ -54,9 +55,9 @@ class FaceDetector:
     raising `ModelFileMissingError` with download instructions when it is not there.
     `score_threshold` 0.9 is OpenCV Zoo's default; with upscaled passes small real faces score above
     it while the likes of dog faces (~0.88) stay below. `mode` picks the passes and whether landmarks
-    are refined (see DETECTION_MODES); `long_sides` and `refine_landmarks` override it. Refinement
-    re-detects each face upright, which fixes YuNet's under-estimated roll on tilted heads at ~60 ms a
-    face on one core.
+    are refined (see YUNET_MODES; the "recall" mode is `ensemble.RecallDetector`); `long_sides` and
+    `refine_landmarks` override it. Refinement re-detects each face upright, which fixes YuNet's
+    under-estimated roll on tilted heads at ~60 ms a face on one core.
     """
 
     def __init__(
@@ -71,14 +72,14 @@ class FaceDetector:
         refine_landmarks: bool | None = None,
         top_k: int = 5000,
     ) -> None:
-        if mode not in DETECTION_MODES:
-            raise ValueError(f"mode: expected one of {', '.join(DETECTION_MODES)}, got {mode!r}")
+        if mode not in YUNET_MODES:
+            raise ValueError(f"mode: expected one of {', '.join(YUNET_MODES)}, got {mode!r}")
         if model_path is None:
             model_path = require([record(YUNET.key)], search_roots(models_dir))[0]
         path = Path(model_path)
         if not path.is_file():
             raise ModelFileMissingError(f"YuNet face detector model file not found: {path}")
-        defaults = DETECTION_MODES[mode]
+        defaults = YUNET_MODES[mode]
         long_sides = defaults.long_sides if long_sides is None else long_sides
         if not long_sides:
             raise ValueError("long_sides must name at least one size")
@@ -125,7 +126,7 @@ class FaceDetector:
             if bgr is not None:
                 size = max(found[i, 2], found[i, 3])
                 landmarks = refine_landmarks(self._detect_crop_rows, bgr, landmarks, size)
-            faces.append(Face(box=boxes[i], score=found[i, 14], landmarks=landmarks))
+            faces.append(Face(box=boxes[i], score=found[i, 14], landmarks=landmarks, found_by="yunet"))
         return faces
 
     def _scales(self, shape: tuple[int, int]) -> list[float]:
@@ -155,6 +156,15 @@ class FaceDetector:
                 rows = rows.astype(np.float64)
                 rows[:, :14] *= np.array([width / size[0], height / size[1]] * 7)
                 yield rows
+
+    def window_candidates(self, rgb: np.ndarray) -> Detections:
+        """YuNet's faces (at or above the threshold, after its own NMS) in an RGB window, in its pixels."""
+        _, rows = self._net_for((rgb.shape[1], rgb.shape[0])).detect(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        return Detections.from_yunet_rows(rows)
+
+    def refined_landmarks(self, bgr: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
+        """`landmarks` re-detected on upright crops (see `landmark_refinement`), in `bgr` pixels."""
+        return refine_landmarks(self._detect_crop_rows, bgr, landmarks, face_size)
 
     def _detect_crop_rows(self, bgr: np.ndarray) -> np.ndarray:
         self._crop_net.setInputSize((bgr.shape[1], bgr.shape[0]))
