@@ -51,8 +51,6 @@ MODEL_LOADERS = {
     "CheckpointLoaderSimple": "checkpoints", "VAELoader": "vae", "UpscaleModelLoader": "upscale_models",
     "CLIPVisionLoader": "clip_vision", "LoraLoader": "loras", "ControlNetLoader": "controlnet",
 }
-# The stand-in names ComfyUI's VAE loader offers for the approximate decoders (models/vae_approx).
-BUILT_IN_VAES = {"taesd", "taesdxl", "taesd3", "taef1", "pixel_space"}
 
 
 def _node_info(cls) -> dict:
