@@ -33,6 +33,7 @@ from comfyui_server import PromptRejected, WebSocketMessages, status_events, sta
 from comfyui_test_models import write_vit_h_keys_only
 from conftest import ROOT, SHARED, TINY_MODEL, golden_image
 from PIL import Image, PngImagePlugin
+from pixel_only import PIXEL_ONLY_PNG_CHUNKS, png_chunk_types
 from safetensors.numpy import load_file
 from workflow_to_api import workflow_to_api
 
@@ -316,20 +317,6 @@ def previews_of(comfyui: ComfyUI, prompt: dict, output_name: str) -> list[str]:
             if comfyui.object_info[prompt[origin]["class_type"]]["output_name"][slot] == output_name:
                 ids.append(i)
     return ids
-
-
-# A PNG that holds pixels only: header, image data, end. No tEXt/iTXt/zTXt (prompt, workflow), eXIf, iCCP...
-PIXEL_ONLY_PNG_CHUNKS = {b"IHDR", b"IDAT", b"IEND"}
-
-
-def png_chunk_types(data: bytes) -> list[bytes]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
-    types, offset = [], 8
-    while offset < len(data):
-        length = int.from_bytes(data[offset : offset + 4], "big")
-        types.append(data[offset + 4 : offset + 8])
-        offset += 12 + length  # length, type, data, CRC
-    return types
 
 
 def input_names(prompt: dict) -> list[str]:
