@@ -2,7 +2,8 @@
 """Hand the networks to ComfyUI's memory manager.
 
 Each group (UNet, ReferenceNets, encoders) sits in a plain nn.Module holder inside a ModelPatcher:
-ModelPatcher writes ``model.device``, which diffusers models expose as a read-only property.
+ModelPatcher writes ``model.device``, which diffusers models expose as a read-only property. ComfyUI's
+log names a model by its class ("Requested to load FaceAnonUNet"), so each group has a class of its own.
 """
 
 from __future__ import annotations
@@ -14,12 +15,24 @@ from ..core.placement import DirectPlacement
 from .comfy_runtime import comfy_module
 
 
-class _Holder(torch.nn.Module):
+class _ModelGroup(torch.nn.Module):
     def __init__(self, modules: dict[str, torch.nn.Module]):
         super().__init__()
         for name, module in modules.items():
             self.add_module(name, module)
         self.device = None
+
+
+class FaceAnonUNet(_ModelGroup):
+    """The denoising UNet."""
+
+
+class FaceAnonReferenceNets(_ModelGroup):
+    """The source (identity) and driving ReferenceNets."""
+
+
+class FaceAnonEncoders(_ModelGroup):
+    """The CLIP image encoder and the VAE, when FaceAnon's own are used."""
 
 
 class ComfyPlacement:
@@ -31,16 +44,21 @@ class ComfyPlacement:
         self.device = self.management.get_torch_device()
         offload = self.management.unet_offload_device()
         groups = {
-            "unet": {"unet": models.unet},
-            "referencenets": {"source": models.source_referencenet, "driving": models.driving_referencenet},
-            "encoders": {k: v for k, v in (("image_encoder", models.image_encoder), ("vae", models.vae)) if v is not None},
+            "unet": (FaceAnonUNet, {"unet": models.unet}),
+            "referencenets": (
+                FaceAnonReferenceNets, {"source": models.source_referencenet, "driving": models.driving_referencenet}
+            ),
+            "encoders": (
+                FaceAnonEncoders,
+                {k: v for k, v in (("image_encoder", models.image_encoder), ("vae", models.vae)) if v is not None},
+            ),
         }
         self.patchers = {}
         self._patcher_of = {}
-        for group, modules in groups.items():
+        for group, (group_class, modules) in groups.items():
             if not modules:
                 continue
-            patcher = model_patcher.ModelPatcher(_Holder(modules), load_device=self.device, offload_device=offload)
+            patcher = model_patcher.ModelPatcher(group_class(modules), load_device=self.device, offload_device=offload)
             self.patchers[group] = patcher
             for module in modules.values():
                 self._patcher_of[id(module)] = patcher

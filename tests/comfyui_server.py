@@ -126,6 +126,10 @@ class ComfyClient:
             raise urllib.error.URLError(f"GET {path} answered {status}: {raw[:500]!r}")
         return json.loads(raw)
 
+    def get_bytes(self, path: str) -> tuple[int, bytes]:
+        """GET a file: (status, body)."""
+        return self._request(path)
+
     def post(self, path: str, body: dict) -> tuple[int, dict]:
         status, raw = self._request(path, body)
         return status, (json.loads(raw) if raw.strip() else {})

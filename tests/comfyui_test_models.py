@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Tiny random model files that ComfyUI's own loaders accept, written with plain torch.
 
-* an SRVGGNetCompact x4 upscaler (spandrel arch "Compact") for UpscaleModelLoader;
-* a TAESD encoder + decoder pair in vae_approx, so VAELoader offers "taesd";
+* an SRVGGNetCompact x4 upscaler (spandrel arch "Compact") for UpscaleModelLoader, as a pickled state dict (.pth),
+  the format of the usual upscaler downloads;
+* a TAESD encoder + decoder in one file, which VAELoader loads as a VAE under any name;
 * a CLIP vision file with only the ViT-H/14 detection key, which CLIPVisionLoader builds as a ViT-H.
 
 The layer layouts mirror spandrel's Compact and comfy/taesd/taesd.py; ComfyUI loads them strictly, so a
@@ -22,7 +23,7 @@ def _save(state_dict: dict, path: str) -> None:
     save_file({k: v.detach().contiguous() for k, v in state_dict.items()}, path)
 
 
-def write_compact_upscaler(path: str, scale: int = 4, num_feat: int = 8, num_conv: int = 2, seed: int = 0) -> None:
+def _compact_upscaler(scale: int = 4, num_feat: int = 8, num_conv: int = 2, seed: int = 0) -> dict:
     """SRVGGNetCompact with PReLU: body = conv, prelu, (conv, prelu) x num_conv, conv to 3*scale^2."""
     layers: list[nn.Module] = [nn.Conv2d(3, num_feat, 3, padding=1), nn.PReLU(num_feat)]
     for _ in range(num_conv):
@@ -31,7 +32,12 @@ def write_compact_upscaler(path: str, scale: int = 4, num_feat: int = 8, num_con
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         body = nn.Sequential(*layers)
-    _save({f"body.{k}": v for k, v in body.state_dict().items()}, path)
+    return {f"body.{k}": v.detach().contiguous() for k, v in body.state_dict().items()}
+
+
+def write_compact_upscaler_pth(path: str, seed: int = 0) -> None:
+    """Saved with torch.save, as the usual .pth downloads (ComfyUI loads it with weights_only=True)."""
+    torch.save(_compact_upscaler(seed=seed), path)
 
 
 def _taesd_block() -> nn.Module:
@@ -69,13 +75,15 @@ def _taesd_decoder() -> nn.Sequential:
     )
 
 
-def write_taesd(encoder_path: str, decoder_path: str, seed: int = 0) -> None:
-    """Random, initialised TAESD weights (ComfyUI's own layers would leave them uninitialised)."""
+def write_taesd_vae(path: str, seed: int = 0) -> None:
+    """A TAESD in one file (ComfyUI's VAE class detects it by its taesd_decoder keys), scaled like SD1's VAE."""
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         encoder, decoder = _taesd_encoder(), _taesd_decoder()
-    _save(encoder.state_dict(), encoder_path)
-    _save(decoder.state_dict(), decoder_path)
+    state = {f"taesd_encoder.{k}": v for k, v in encoder.state_dict().items()}
+    state.update({f"taesd_decoder.{k}": v for k, v in decoder.state_dict().items()})
+    state.update(vae_scale=torch.tensor(0.18215), vae_shift=torch.tensor(0.0))
+    _save(state, path)
 
 
 def write_vit_h_keys_only(path: str) -> None:
