@@ -173,8 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     download = commands.add_parser("download", help="download the model files that are missing",
                                    description="Download missing model files (about 12 GB for the diffusion model).")
     download.add_argument("--what", choices=DOWNLOAD_TARGETS, default="all",
-                          help="model (diffusion weights), detector (YuNet), centerface (the recall mode's second "
-                               "detector), recognizer, or all (default)")
+                          help="model (diffusion weights), detector (YuNet, and CenterFace for the recall mode), "
+                               "recognizer, or all (default)")
     download.add_argument("--models", metavar="DIR", help=MODELS_HELP)
 
     doctor = commands.add_parser("doctor", help="show versions, model files, device and precision",

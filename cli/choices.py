@@ -10,5 +10,5 @@ DETECTION_MODES = ("recall", "accurate", "fast")
 FACE_ORDERS = ("largest", "left_to_right", "right_to_left", "top_to_bottom")
 REDACTION_METHODS = ("blur", "pixelate", "black", "fill")
 DTYPES = ("auto", "fp32", "fp16", "bf16")
-DOWNLOAD_TARGETS = ("all", "model", "detector", "centerface", "recognizer")
+DOWNLOAD_TARGETS = ("all", "model", "detector", "recognizer")
 MAX_STEPS = 999

