@@ -121,8 +121,7 @@ class FaceDetector:
         for i in nms(boxes, found[:, 14], self.nms_threshold):
             landmarks = found[i, 4:14].reshape(5, 2)
             if bgr is not None:
-                size = max(found[i, 2], found[i, 3])
-                landmarks = refine_landmarks(self._detect_crop_rows, bgr, landmarks, size)
+                landmarks = refine_landmarks(self._detect_crop_rows, bgr, landmarks, boxes[i])
             faces.append(Face(box=boxes[i], score=found[i, 14], landmarks=landmarks))
         return faces
 
