@@ -16,6 +16,7 @@ from .image_files import UnreadableImage, read_photo
 from .inputs import plan_jobs
 from .model_paths import diffusion_dir, models_root, require_models
 from .summary import Summary
+from .verification import build_verification
 
 
 def _load_pipeline(args, root):
@@ -46,14 +47,6 @@ def _read_source(args, detector):
     return source
 
 
-def _verification(args, root):
-    from ..core.verification import IdentityVerifier
-    from ..core.verified_faces import Verification
-
-    verifier = IdentityVerifier(models_dir=root, threshold=args.similarity_threshold)
-    return Verification(verifier, max_retries=args.max_retries)
-
-
 def run(args) -> int:
     swap = args.command == "swap"
     degree = 0.0 if swap else args.degree
@@ -80,7 +73,7 @@ def run(args) -> int:
             from .photo_faces import PhotoFaces as Processor
         processor = Processor(pipe, detector, args, degree, source, file_run.start(len(todo)))
         if verify:
-            processor.verification = _verification(args, root)
+            processor.verification = build_verification(args, root)
         for start in range(0, len(todo), args.batch):
             _run_group(file_run, processor, todo[start:start + args.batch])
     return file_run.finish()

@@ -13,6 +13,10 @@ from .inputs import plan_jobs
 from .model_paths import models_root, require_models
 from .report import face_record
 from .summary import Summary
+from .verification import build_verification
+
+# What a face's record takes from the core's audit record when it was verified.
+VERIFICATION_KEYS = ("no_face_in_output", "similarity_final", "similarity_initial", "threshold", "verified")
 
 
 def run(args) -> int:
@@ -21,10 +25,13 @@ def run(args) -> int:
     todo = file_run.pending()
     if todo:
         root = models_root(args.models)
-        require_models(root, ("detector",), args.download, announce=lambda text: print(text, file=sys.stderr))
-        from ..core.faces import FaceDetector, redact_faces, select_faces
+        groups = ("detector", "recognizer") if args.verify else ("detector",)
+        require_models(root, groups, args.download, announce=lambda text: print(text, file=sys.stderr))
+        from ..core.faces import FaceDetector, select_faces
+        from ..core.redacted_faces import redact_photo
 
         detector = FaceDetector(models_dir=root, mode=args.detection)
+        verification = build_verification(args, root) if args.verify else None
         file_run.start(len(todo))
         for job in todo:
             photo = file_run.read(job)
@@ -33,10 +40,20 @@ def run(args) -> int:
             try:
                 faces = select_faces(detector.detect(photo.pixels), min_size=args.min_face,
                                      max_faces=args.max_faces, order=args.order)
-                pixels, mask = redact_faces(photo.pixels, faces, args.method, args.framing)
+                result = redact_photo(photo.pixels, faces, args.method, args.framing, verification=verification)
             except Exception as error:  # noqa: BLE001 - report the file and go on
                 file_run.failed(job, error)
                 continue
-            records = [face_record(j, face, "redacted", method=args.method) for j, face in enumerate(faces)]
-            file_run.succeeded(job, photo, Outcome(pixels, mask, records, ["redacted"] * len(faces)))
+            records = [face_record(j, face, record.action, method=record.redaction_method,
+                                   **_verification_fields(record))
+                       for j, (face, record) in enumerate(zip(faces, result.records, strict=True))]
+            actions = [record.action for record in result.records]
+            file_run.succeeded(job, photo, Outcome(result.image, result.mask, records, actions))
     return file_run.finish()
+
+
+def _verification_fields(record) -> dict:
+    if not record.verified:
+        return {}
+    entry = record.as_dict()
+    return {key: entry[key] for key in VERIFICATION_KEYS}

@@ -42,6 +42,8 @@ class Summary:
         ]
         if self.done_action != "redacted":
             lines.append(f"redacted by fallback: {self.fallback}")
+        elif self.fallback:  # for `redact`, the faces whose crop missed them (see core.faces.coverage)
+            lines.append(f"redacted by their box, their crop having missed them: {self.fallback}")
         return "\n".join(lines)
 
     @property

@@ -2,6 +2,7 @@
 """In-the-wild face geometry: detection, selection, alignment, paste-back and redaction."""
 
 from .alignment import AlignedFace, align_face, align_faces, crop_face
+from .coverage import box_face, is_covered, uncovered_faces
 from .face import Detector, Face
 from .framing import (
     FRAMINGS,
@@ -31,7 +32,7 @@ from .model_files import (
     resolve_recognizer_path,
 )
 from .paste import face_regions, paste_faces
-from .redaction import REDACTION_METHODS, redact_crop, redact_faces
+from .redaction import REDACTION_METHODS, Redaction, redact_crop, redact_faces, redact_faces_covered
 from .selection import FACE_ORDERS, parse_face_indices, select_faces
 from .static_faces import StaticFaces, landmarks_from_box
 from .warp import warp_affine
@@ -52,10 +53,12 @@ __all__ = [
     "ModelDownloadError",
     "ModelFile",
     "ModelFileMissingError",
+    "Redaction",
     "StaticFaces",
     "align_face",
     "align_faces",
     "alignment_matrix",
+    "box_face",
     "canonical_landmarks",
     "crop_face",
     "default_models_dir",
@@ -68,17 +71,20 @@ __all__ = [
     "ffhq_matrix",
     "find_model_file",
     "invert_affine",
+    "is_covered",
     "landmarks_from_box",
     "model_dir",
     "paste_faces",
     "parse_face_indices",
     "redact_crop",
     "redact_faces",
+    "redact_faces_covered",
     "resolve_detector_path",
     "resolve_model_file",
     "resolve_recognizer_path",
     "select_faces",
     "transform_points",
+    "uncovered_faces",
     "umeyama",
     "warp_affine",
     "whole_face_matrix",
