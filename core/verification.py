@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from .errors import ModelFileError
-from .faces import Detector, Face, FaceDetector, box_face, select_faces
+from .faces import Detector, Face, FaceDetector, select_faces
 from .faces.image_io import ImageLike, as_rgb_uint8
 from .faces.model_files import ModelFileMissingError, resolve_recognizer_path
 from .faces.nms import box_iou
@@ -123,12 +123,10 @@ class IdentityVerifier:
         """Similarity between `face` in the original and the face at the same place in the output.
 
         None when the output has no face overlapping the original box (IoU >= 0.3): nothing there
-        for a recognizer to work with, so the face is not recognizable. Otherwise the highest of three
-        measures, so that wrong landmarks (the original detection's or the re-detection's) cannot hide
-        a face: the re-detected face against the original, and the output against the original at the
-        original detection's landmarks and at landmarks estimated from its box, in both images.
-        (SFace finds up to ~0.45 between a face and a blank image, so a place where no face is found is
-        not measured.)
+        for a recognizer to work with, so the face is not recognizable (SFace finds up to ~0.45 between
+        a face and a blank image, so such a place is not measured). Otherwise the higher of two measures,
+        so that the re-detection's landmarks cannot hide a face: the re-detected face, and the output at
+        the original detection's own landmarks, each against the original.
         """
         return self.compare_faces(original_image, [face], output_image)[0]
 
@@ -151,11 +149,9 @@ class IdentityVerifier:
             if match is None:
                 similarities.append(None)
                 continue
-            by_box = box_face(face)
             similarities.append(max(
                 cosine_similarity(embedding, self.embed(output_image, match)),
                 cosine_similarity(embedding, self.embed(output_image, face)),
-                cosine_similarity(self.embed(original_image, by_box), self.embed(output_image, by_box)),
             ))
         return similarities
 

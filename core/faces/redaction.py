@@ -28,10 +28,14 @@ REDACTION_METHODS = ("blur", "pixelate", "black", "fill")
 BLUR_KERNEL = 151
 PIXEL_SIZE = 32
 # A small face holds little detail, so face recognition matches a blurred copy of it to the (already
-# blurry) original more easily than a large one: smaller faces get a proportionally stronger blur and
-# coarser blocks, see `redaction_strength` and bench/bench_redaction.py.
-FULL_STRENGTH_FACE_PX = 128.0
-STRENGTH_EXPONENT = 1.0
+# blurry) original more easily than a large one: with these fixed strengths SFace still matched 17 (blur)
+# and 19 (pixelate) of 169 faces of the shared photos, 26-69 px faces of group photos most of all, and
+# found nearly every small face of a group photo as its own. Smaller faces therefore get a stronger blur
+# and coarser blocks, (FULL_STRENGTH_FACE_PX / size) ** STRENGTH_EXPONENT times; the two were chosen
+# with bench/bench_redaction.py so that small faces are identified no more often than large ones.
+# No strength guarantees that a face cannot be recognized: the verifier checks that (redact --verify).
+FULL_STRENGTH_FACE_PX = 384.0
+STRENGTH_EXPONENT = 0.6
 # How far the opaque core of a redaction reaches beyond the face ellipse, as a fraction of the crop side.
 GROW = 0.03
 
@@ -48,8 +52,7 @@ def redact_crop(
     pixels = to_float32(as_array(crop))
     size = pixels.shape[0]
     if method == "blur":
-        kernel = max(1, int(blur_kernel)) | 1  # odd, as GaussianBlur requires
-        redacted = cv2.GaussianBlur(pixels, (kernel, kernel), 0)
+        redacted = _gaussian_blur(pixels, max(1, int(blur_kernel)))
     elif method == "pixelate":
         cells = max(1, size // max(1, int(pixel_size)))
         small = cv2.resize(pixels, (cells, cells), interpolation=cv2.INTER_LINEAR)
@@ -63,6 +66,20 @@ def redact_crop(
     else:
         raise _unknown_method(method)
     return redacted.reshape(pixels.shape)
+
+
+def _gaussian_blur(pixels: np.ndarray, kernel: int) -> np.ndarray:
+    """A Gaussian blur of `kernel` px. Wider kernels than BLUR_KERNEL (those of small faces) blur a copy
+    shrunk to bring the kernel back to at most BLUR_KERNEL, then enlarge it: the result has no detail the
+    shrinking could lose, and a 1000 px kernel costs no more than the usual one."""
+    factor = -(-kernel // BLUR_KERNEL)  # ceil
+    if factor == 1:
+        return cv2.GaussianBlur(pixels, (kernel | 1, kernel | 1), 0)  # odd, as GaussianBlur requires
+    height, width = pixels.shape[:2]
+    small = cv2.resize(pixels, (max(1, round(width / factor)), max(1, round(height / factor))),
+                       interpolation=cv2.INTER_AREA)
+    reduced = max(1, round(kernel / factor)) | 1
+    return cv2.resize(cv2.GaussianBlur(small, (reduced, reduced), 0), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def redaction_strength(face_size: float) -> float:
