@@ -118,16 +118,22 @@ def _generation_options(parser: argparse.ArgumentParser, with_degree: bool) -> N
     _device_options(group)
 
 
-def _verification_options(parser: argparse.ArgumentParser) -> None:
+def _verification_options(parser: argparse.ArgumentParser, with_retries: bool = True) -> None:
     group = parser.add_argument_group("verification")
-    group.add_argument("--verify", action="store_true",
-                       help="check every anonymized face with face recognition (SFace, in DIR/recognizers); retry the "
-                            "recognizable ones with a new seed and a stronger degree, then redact them")
+    if with_retries:
+        group.add_argument("--verify", action="store_true",
+                           help="check every anonymized face with face recognition (SFace, in DIR/recognizers); "
+                                "retry the recognizable ones with a new seed and a stronger degree, then redact them")
+    else:
+        group.add_argument("--verify", action="store_true",
+                           help="check every redacted face with face recognition (SFace, in DIR/recognizers) and "
+                                "black out the ones it still matches to the original")
     group.add_argument("--similarity-threshold", type=_ranged(float, -1, 1), default=0.363, metavar="S",
                        help="cosine similarity at or above which a face counts as recognizable (default 0.363, "
                             "OpenCV's SFace 'same person' value)")
-    group.add_argument("--max-retries", type=_ranged(int, 0, 10), default=2, metavar="N",
-                       help="new attempts for a recognizable face before it is redacted (default 2)")
+    if with_retries:
+        group.add_argument("--max-retries", type=_ranged(int, 0, 10), default=2, metavar="N",
+                           help="new attempts for a recognizable face before it is redacted (default 2)")
 
 
 def _device_options(parser) -> None:
@@ -167,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Classic redaction of every selected face; needs only the face detector.")
     _file_options(redact)
     redact.add_argument("--method", choices=REDACTION_METHODS, default="blur", help="redaction (default blur)")
+    _verification_options(redact, with_retries=False)
     _face_options(redact)
     _model_options(redact)
 

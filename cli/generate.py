@@ -18,6 +18,7 @@ from .image_files import UnreadableImage, read_photo
 from .inputs import plan_jobs
 from .model_paths import diffusion_dir, models_root, require_models
 from .summary import Summary
+from .verification import build_verification
 
 
 def _load_pipeline(args, root):
@@ -46,14 +47,6 @@ def _read_source(args, detector):
         except FaceAnonError:
             raise UsageError(f"--source {args.source}: no face found in it") from None
     return source
-
-
-def _verification(args, root):
-    from ..core.verification import IdentityVerifier
-    from ..core.verified_faces import Verification
-
-    verifier = IdentityVerifier(models_dir=root, threshold=args.similarity_threshold)
-    return Verification(verifier, max_retries=args.max_retries)
 
 
 def run(args) -> int:
@@ -89,7 +82,7 @@ def _generate(args, file_run: FileRun, todo, swap: bool, degree: float) -> None:
         from .photo_faces import PhotoFaces as Processor
     processor = Processor(pipe, detector, args, degree, source, file_run.start(len(todo)))
     if verify:
-        processor.verification = _verification(args, root)
+        processor.verification = build_verification(args, root)
     for loaded in photos_in_memory(file_run, todo, args.max_photos_in_memory, args.max_megapixels_in_memory):
         _run_group(file_run, processor, loaded)
 

@@ -47,6 +47,8 @@ class Summary:
             lines.append(f"detected, not selected (left unchanged by --min-face / --max-faces): {self.not_selected}")
         if self.done_action != "redacted":
             lines.append(f"redacted by fallback: {self.fallback}")
+        elif self.fallback:  # for `redact`, the faces whose crop missed them (see core.faces.coverage)
+            lines.append(f"redacted by their box, their crop having missed them: {self.fallback}")
         return "\n".join(lines)
 
     @property

@@ -7,17 +7,20 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
-# "redacted" alone means: still recognizable after every retry, so redacted to fail closed.
-ACTIONS = ("anonymized", "retried", "swapped", "redacted", "redacted (too small)", "redacted (generation failed)",
-           "redacted (cannot be aligned)")
+TOO_SMALL, GENERATION_FAILED, RECOGNIZABLE = "too small", "generation failed", "still recognizable"
+UNALIGNABLE = "cannot be aligned"  # landmarks unusable and the face cut by the border (see faces.landmark_check)
+REQUESTED = "requested"  # classic redaction was asked for (faceanon redact, the Redact Faces node)
+# The middle of the face's box was left uncovered by its crop (see faces.coverage), so it was redacted by its box.
+BY_BOX = "by its box: its crop missed the face"
+
+# "redacted" alone means: redaction was requested, or the face was still recognizable after every retry.
+ACTIONS = ("anonymized", "retried", "swapped", "redacted",
+           *(f"redacted ({reason})" for reason in (TOO_SMALL, GENERATION_FAILED, UNALIGNABLE, BY_BOX)))
 REPORT_KEYS = (
     "action", "attempts", "box", "face_index", "final_degree", "final_seed", "image_index", "no_face_in_output",
     "redaction_method", "similarity_final", "similarity_initial", "threshold", "verified",
 )
 FLOAT_DIGITS = 4
-
-TOO_SMALL, GENERATION_FAILED, RECOGNIZABLE = "too small", "generation failed", "still recognizable"
-UNALIGNABLE = "cannot be aligned"  # landmarks unusable and the face cut by the border (see faces.landmark_check)
 
 
 @dataclass
@@ -32,7 +35,7 @@ class FaceRecord:
     seed: int
     degree: float
     attempts: int = 0
-    redaction: Optional[str] = None  # None, TOO_SMALL, GENERATION_FAILED, UNALIGNABLE or RECOGNIZABLE
+    redaction: Optional[str] = None  # None, TOO_SMALL, GENERATION_FAILED, UNALIGNABLE, RECOGNIZABLE, REQUESTED or BY_BOX
     redaction_method: Optional[str] = None  # how it was redacted: blur, pixelate, black or fill
     verified: bool = False
     threshold: Optional[float] = None
@@ -48,7 +51,7 @@ class FaceRecord:
 
     @property
     def action(self) -> str:
-        if self.redaction == RECOGNIZABLE:
+        if self.redaction in (RECOGNIZABLE, REQUESTED):
             return "redacted"
         if self.redaction is not None:
             return f"redacted ({self.redaction})"

@@ -5,7 +5,9 @@ Fail closed: a selected face that cannot be generated (too small, impossible to 
 failed, the output was not finite) is redacted instead of being left as it was, or, with ``fail_closed``
 off, the call fails.
 With a ``Verification``, anonymized faces that face recognition still matches to the original are
-generated again and, failing that, redacted too (see ``verified_faces``).
+generated again and, failing that, redacted too (see ``verified_faces``). Last, every face's middle must
+be covered by what replaced it (see ``faces.coverage``): a face whose new crop left it uncovered is
+redacted by its box.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import torch
 
 from .devices import non_finite_advice
 from .errors import FaceAnonError
-from .face_report import GENERATION_FAILED, TOO_SMALL, UNALIGNABLE, FaceRecord
+from .face_report import BY_BOX, GENERATION_FAILED, TOO_SMALL, UNALIGNABLE, FaceRecord
 from .faces import (
     REDACTION_METHODS,
     AlignedFace,
@@ -28,10 +30,11 @@ from .faces import (
     align_faces,
     faces_left_out,
     paste_faces,
-    redact_faces,
     select_faces,
+    uncovered_faces,
 )
 from .faces.image_io import as_array
+from .redacted_faces import redact_recorded_faces
 from .seeds import check_seed, offset_seed
 from .verified_faces import Verification, verify_and_retry
 
@@ -268,29 +271,40 @@ def process_photos(
     def compose(i):
         keys = [(i, j) for j in range(len(per_image[i]))]
         return _composite(arrays[i], per_image[i], [crops.get(key) for key in keys],
-                          [records[key].redaction_method for key in keys], framing, compositing)
+                          [records[key] for key in keys], framing, compositing)
+
+    def cover(i, mask) -> bool:
+        """Mark the generated faces of photo i whose middle `mask` leaves uncovered to be redacted by their box."""
+        missed = [(i, j) for j in uncovered_faces([a.face for a in per_image[i]], mask) if crops.get((i, j)) is not None]
+        if missed and not fail_closed.enabled:
+            raise FaceAnonError(f"image {i} face {missed[0][1]}: the new face does not cover the middle of the "
+                                "detected face; turn fail_closed on to redact such faces by their box")
+        for key in missed:
+            crops[key] = None
+            records[key].redact(BY_BOX, fail_closed.method)
+        return bool(missed)
 
     if verification is not None and degree > 0:
         composites = verify_and_retry(verification, arrays, per_image, records, crops, degree=degree,
-                                      regenerate=generate, compose=compose, fail_closed=fail_closed)
+                                      regenerate=generate, compose=compose, fail_closed=fail_closed, cover=cover)
     else:
         if verification is not None:
             log.info("FaceAnon: identity verification is skipped for swaps (degree 0)")
         composites = [compose(i) for i in range(len(arrays))]
+        composites = [compose(i) if cover(i, mask) else (image, mask) for i, (image, mask) in enumerate(composites)]
     return [_result(composites[i], per_image[i], [records[i, j] for j in range(len(per_image[i]))], crops,
                     chosen[i][1]) for i in range(len(arrays))]
 
 
-def _composite(array, faces, crops, methods, framing, compositing: Compositing):
-    """Paste the generated faces, then redact each face that has no crop with its method; (image, mask)."""
+def _composite(array, faces, crops, records: Sequence[FaceRecord], framing, compositing: Compositing):
+    """Paste the generated faces, then redact each face that has no crop as its record says; (image, mask)."""
     done = [(face, crop) for face, crop in zip(faces, crops) if crop is not None]
     image, mask = paste_faces(array, [f for f, _ in done], [c for _, c in done], feather=compositing.feather,
                               grow=compositing.grow, color_match=compositing.color_match)
-    for method in dict.fromkeys(m for m, crop in zip(methods, crops) if crop is None):
-        failed = [face.face for face, crop, m in zip(faces, crops, methods) if crop is None and m == method]
-        image, redacted = redact_faces(image, failed, method, framing)
-        mask = np.maximum(mask, redacted)
-    return image, mask
+    failed = [j for j, crop in enumerate(crops) if crop is None]
+    image, redacted = redact_recorded_faces(image, [faces[j].face for j in failed], [records[j] for j in failed],
+                                            framing)
+    return image, np.maximum(mask, redacted)
 
 
 def _result(composite, faces, records: list[FaceRecord], crops, not_selected) -> PhotoResult:

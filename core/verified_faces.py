@@ -4,8 +4,9 @@
 After the first pass each face's output is compared with the original by face recognition. A face
 at or above the threshold is generated again with a new seed and a stronger degree, up to
 ``max_retries`` times; if it is still recognizable it is redacted (fail closed), or, with fail-closed
-off, the call fails. Every face is measured again on the final image: one that a redaction left
-recognizable (a mild blur often does) is blacked out. Only anonymization is verified: a swap is meant
+off, the call fails. Before the last measure the caller's coverage check (``cover``) may redact faces
+whose middle was left uncovered. Every face is measured again on the final image: one that a redaction
+left recognizable (a mild blur often does) is blacked out. Only anonymization is verified: a swap is meant
 to show another identity, so comparing it with the original says nothing about privacy.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from .errors import FaceAnonError
 from .face_report import GENERATION_FAILED, RECOGNIZABLE, FaceRecord
+from .faces import Face
 from .seeds import offset_seed
 
 if TYPE_CHECKING:
@@ -75,24 +77,36 @@ def retry_seed(first_seed: int, attempt: int) -> int:
 
 
 class _Outputs:
-    """The current output image of each photo, recomposited and re-measured as faces change."""
+    """The current output image of each photo, recomposited and re-measured as faces change.
+
+    Made, every face is measured once: `similarity_initial` and `similarity_final` of every record."""
 
     def __init__(self, verification, originals, faces, records, compose):
+        """`faces`: per photo, its `Face`s."""
         self.verifier, self.originals, self.faces, self.records = verification.verifier, originals, faces, records
         self.compose = compose
-        self.embeddings = [[self.verifier.embed(image, aligned.face) for aligned in image_faces]
-                           for image, image_faces in zip(originals, faces)]
+        self.embeddings = [[self.verifier.embed(image, face) for face in image_faces]
+                           for image, image_faces in zip(originals, self.faces)]
         self.images: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for record in records.values():
+            record.verified, record.threshold = True, verification.limit
+        for index in range(len(originals)):
+            self.update(index)
+        for record in records.values():
+            record.similarity_initial = record.similarity_final
 
     def update(self, index: int) -> None:
         """Composite photo `index` from the current crops and measure each of its faces."""
         self.images[index] = self.compose(index)
         output = self.images[index][0]
         similarities = self.verifier.compare_faces(
-            self.originals[index], [a.face for a in self.faces[index]], output, embeddings=self.embeddings[index]
+            self.originals[index], self.faces[index], output, embeddings=self.embeddings[index]
         )
         for face_index, similarity in enumerate(similarities):
             self.records[index, face_index].similarity_final = similarity
+
+    def results(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [self.images[index] for index in range(len(self.originals))]
 
 
 def verify_and_retry(
@@ -106,19 +120,15 @@ def verify_and_retry(
     regenerate: Callable[[list[Key], list[int], float], list[Optional[np.ndarray]]],
     compose: Callable[[int], tuple[np.ndarray, np.ndarray]],
     fail_closed: "FailClosed",
+    cover: Optional[Callable[[int, np.ndarray], bool]] = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Check, retry and redact until no face is recognizable; returns (image, mask) per photo.
 
     `crops` (face -> generated crop; None: redact it) and `records` are updated in place;
-    `regenerate(keys, seeds, degree)` generates those faces again, `compose(i)` pastes photo i.
+    `regenerate(keys, seeds, degree)` generates those faces again, `compose(i)` pastes photo i, and
+    `cover(i, mask)` marks the faces of photo i that `mask` leaves uncovered for redaction (True if any).
     """
-    outputs = _Outputs(verification, originals, faces, records, compose)
-    for record in records.values():
-        record.verified, record.threshold = True, verification.limit
-    for index in range(len(originals)):
-        outputs.update(index)
-    for record in records.values():
-        record.similarity_initial = record.similarity_final
+    outputs = _Outputs(verification, originals, [[a.face for a in fs] for fs in faces], records, compose)
 
     def recognizable() -> list[Key]:
         return [key for key, crop in crops.items()
@@ -141,8 +151,24 @@ def verify_and_retry(
         _update(outputs, pending)
 
     _redact(verification, recognizable(), records, crops, outputs, fail_closed)
+    if cover is not None:
+        _update(outputs, [(index, 0) for index in range(len(originals)) if cover(index, outputs.images[index][1])])
     _escalate(verification, records, outputs)
-    return [outputs.images[index] for index in range(len(originals))]
+    return outputs.results()
+
+
+def verify_redactions(
+    verification: Verification,
+    originals: Sequence[np.ndarray],
+    faces: Sequence[Sequence[Face]],
+    records: dict[Key, FaceRecord],
+    compose: Callable[[int], tuple[np.ndarray, np.ndarray]],
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Measure faces that were redacted on request and black out the ones still recognizable, as
+    `verify_and_retry` does for its redactions; returns (image, mask) per photo."""
+    outputs = _Outputs(verification, originals, faces, records, compose)
+    _escalate(verification, records, outputs)
+    return outputs.results()
 
 
 def _redact(verification, still: list[Key], records, crops, outputs: _Outputs, fail_closed: "FailClosed") -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..core.faces import REDACTION_METHODS, redact_faces, review_overlay
+from ..core.face_report import report_json
+from ..core.faces import REDACTION_METHODS, review_overlay
 from ..core.photos import FaceSelection, find_faces, no_face
+from ..core.redacted_faces import redact_photo
 from .conversions import check_image
 from .face_info import FaceInfo, image_list, mask_list
 from .inputs import (
@@ -15,6 +17,9 @@ from .inputs import (
 )
 
 SELECTION_INPUTS = {"framing": FRAMING, "min_size": MIN_SIZE, "max_faces": MAX_FACES, "order": ORDER, "indices": INDICES}
+REDACTION_VERIFIER = ("FACEANON_VERIFIER", {"tooltip": "Optional: the identity verifier from FaceAnon Load Identity "
+                      "Verifier. Every redacted face is compared with the original by face recognition; one it still "
+                      "matches is blacked out instead (the report says so)."})
 
 
 def detect(detector, image, framing, min_size, max_faces, order, indices, mask=None) -> tuple[list, FaceInfo]:
@@ -95,13 +100,18 @@ class FaceAnonRedactFaces:
     DESCRIPTION = (
         "Hides every selected face with blur, pixelation, black or a solid fill of the face's own mean colour. "
         "Needs only the detector: fast, on the CPU, no diffusion model. The redaction covers the whole face "
-        "region, feathered outward only."
+        "region, feathered outward only; blur and pixelation grow stronger on small faces, and a face whose "
+        "crop would miss it is redacted by its box. With a verifier, faces still recognizable are blacked out."
     )
     CATEGORY = "FaceAnon"
     FUNCTION = "redact"
-    RETURN_TYPES = ("IMAGE", "MASK", "INT")
-    RETURN_NAMES = ("image", "mask", "count")
-    OUTPUT_TOOLTIPS = ("The redacted images.", "Where pixels were replaced.", "Number of faces redacted.")
+    RETURN_TYPES = ("IMAGE", "MASK", "INT", "STRING")
+    RETURN_NAMES = ("image", "mask", "count", "report")
+    OUTPUT_TOOLTIPS = (
+        "The redacted images.", "Where pixels were replaced.", "Number of faces redacted.",
+        "What happened to each face, as JSON: action (e.g. redacted by its box), redaction method and, with a "
+        "verifier, the similarity to the original.",
+    )
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -110,20 +120,23 @@ class FaceAnonRedactFaces:
                 "detector": DETECTOR,
                 "image": ("IMAGE", {"tooltip": "Photos or video frames."}),
                 "method": (list(REDACTION_METHODS), {"default": "blur", "tooltip": "blur: strong Gaussian blur; pixelate: "
-                           "16 px blocks; black; fill: the face's mean colour."}),
+                           "16 blocks across the face region; both stronger on small faces; black; fill: the face's "
+                           "mean colour."}),
                 **SELECTION_INPUTS,
                 "on_no_face": ON_NO_FACE,
             },
-            "optional": {"mask": SELECTION_MASK},
+            "optional": {"mask": SELECTION_MASK, "verifier": REDACTION_VERIFIER},
         }
 
-    def redact(self, detector, image, method, framing, min_size, max_faces, order, indices, on_no_face, mask=None):
+    def redact(self, detector, image, method, framing, min_size, max_faces, order, indices, on_no_face, mask=None,
+               verifier=None):
         images, info = detect(detector, image, framing, min_size, max_faces, order, indices, mask)
-        outputs, masks = [], []
+        results = []
         for index, (array, faces) in enumerate(zip(images, info.faces)):
             if not faces:
                 no_face(index, on_no_face)
-            redacted, region = redact_faces(array, [f.face for f in faces], method, framing)
-            outputs.append(torch.from_numpy(np.ascontiguousarray(redacted)))
-            masks.append(torch.from_numpy(region))
-        return torch.stack(outputs).float(), torch.stack(masks).float(), info.count
+            results.append(redact_photo(array, [f.face for f in faces], method, framing, verification=verifier,
+                                        image_index=index))
+        images = torch.stack([torch.from_numpy(np.ascontiguousarray(result.image)) for result in results]).float()
+        masks = torch.stack([torch.from_numpy(result.mask) for result in results]).float()
+        return images, masks, info.count, report_json(results)

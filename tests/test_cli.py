@@ -246,6 +246,22 @@ def test_review_writes_the_overlay_of_each_result_and_never_replaces_a_file(reda
     assert (review / "single.png.review-1.png").is_file() and (review / "group" / "two.png.review-1.png").is_file()
 
 
+def test_redact_covers_a_face_cut_by_the_image_border(models, tmp_path):
+    """carell.jpg cut just past the ear: the accurate mode used to put the black oval beside the face."""
+    image = Image.open(shared_file("faces", "cmusatyala__images_examples_carell.jpg")).convert("RGB")
+    source = tmp_path / "in" / "carell.png"
+    source.parent.mkdir()
+    image.crop((0, 0, 412, image.height)).save(source)
+    report = tmp_path / "report.json"
+    assert main(["redact", str(source), "-o", str(tmp_path / "out"), "--method", "black", "--models", str(models),
+                 "--report", str(report), "-q"]) == 0
+    (face,) = json.loads(report.read_text())["files"][0]["faces"]
+    x0, y0, x1, y1 = face["box"]
+    middle = _pixels(tmp_path / "out" / "carell.png")[round(y0 + (y1 - y0) / 4):round(y1 - (y1 - y0) / 4),
+                                                      round(x0 + (x1 - x0) / 4):round(min(x1 - (x1 - x0) / 4, 412))]
+    assert middle.size and middle.max() <= 26  # black through at least 90% of the mask
+
+
 def test_redact_keeps_photos_upright_drops_exif_and_resumes(models, tmp_path):
     photo = _save_photo("ageitgey__examples_obama.jpg", tmp_path / "in" / "rotated.jpg")
     width, height = Image.open(photo).size
@@ -470,6 +486,25 @@ def test_verify_checks_every_face_and_reports_it(models, tmp_path):
     faces = json.loads(report.read_text())["files"][0]["faces"]
     assert len(faces) == 2
     assert all(face["verified"] is True and "similarity_final" in face and "attempts" in face for face in faces)
+
+
+@pytest.mark.skipif(not SFACE.is_file(), reason=f"needs the shared recognizer {SFACE}")
+def test_redact_verify_blacks_out_the_faces_still_matched(models, tmp_path):
+    (models / "recognizers").mkdir(exist_ok=True)
+    shutil.copy(SFACE, models / "recognizers")
+    photo = _save_photo("ageitgey__examples_two_people.jpg", tmp_path / "in" / "two.jpg", max_side=640)
+    report = tmp_path / "report.json"
+    # A threshold of -1 calls every face still found at its place recognizable.
+    assert main(["redact", str(photo), "-o", str(tmp_path / "out"), "--models", str(models), "--verify",
+                 "--similarity-threshold", "-1", "--method", "pixelate", "--report", str(report), "-q"]) == 0
+    faces = json.loads(report.read_text())["files"][0]["faces"]
+    assert len(faces) == 2 and all(face["verified"] is True and face["threshold"] == -1 for face in faces)
+    for face in faces:
+        assert face["method"] == ("black" if face["similarity_initial"] is not None else "pixelate"), face
+    assert main(["redact", str(photo), "-o", str(tmp_path / "plain"), "--models", str(models),
+                 "--method", "pixelate", "--report", str(report), "-q"]) == 0
+    faces = json.loads(report.read_text())["files"][0]["faces"]
+    assert [(face["method"], "verified" in face) for face in faces] == [("pixelate", False)] * 2
 
 
 def test_verify_cannot_be_combined_with_aligned(models, tmp_path, capsys):

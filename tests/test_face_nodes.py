@@ -2,6 +2,7 @@
 """In-the-wild nodes without ComfyUI: detector loading, detect/paste, anonymize and swap in photos."""
 
 import dataclasses
+import json
 import shutil
 import time
 
@@ -145,8 +146,10 @@ def test_swap_in_image(pipeline, detector, photo):
 def test_redact_node_hides_faces_without_the_model(detector, photo):
     from faceanon.nodes.face_nodes import FaceAnonRedactFaces
 
-    image, mask, count = FaceAnonRedactFaces().redact(detector, photo, "pixelate", **SELECT, on_no_face="passthrough")
+    image, mask, count, report = FaceAnonRedactFaces().redact(detector, photo, "pixelate", **SELECT,
+                                                              on_no_face="passthrough")
     assert count == 2 and torch.equal(image[mask == 0], photo[mask == 0])
     assert (image[mask == 1] - photo[mask == 1]).abs().mean() > 0.01
+    assert [(e["action"], e["redaction_method"]) for e in json.loads(report)] == [("redacted", "pixelate")] * 2
     with pytest.raises(FaceAnonError, match="no face found"):
         FaceAnonRedactFaces().redact(detector, torch.full((1, 64, 64, 3), 0.5), "blur", **SELECT, on_no_face="error")

@@ -15,7 +15,9 @@ from PIL import Image
 from faceanon.core import FaceAnonError, FaceDetector, FailClosed, IdentityVerifier, ModelFileError, Verification
 from faceanon.core import photos
 from faceanon.core.face_report import REPORT_KEYS, report_json
-from faceanon.core.faces import REDACTION_METHODS, redact_crop, select_faces
+from faceanon.core.faces import REDACTION_METHODS, Face, redact_crop, redact_faces, select_faces
+from faceanon.core.redacted_faces import redact_photo
+from faceanon.core.verification import cosine_similarity
 from faceanon.core.faces.image_io import to_float32
 
 GROUP = "ageitgey__examples_two_people.jpg"
@@ -85,6 +87,47 @@ def test_similarity_and_compare(verifier):
     face = verifier.detector.detect(obama)[0]
     assert verifier.compare(obama, face, obama) > 0.99
     assert verifier.compare(obama, face, np.full_like(obama, 128)) is None  # no face in the output
+
+
+class ShiftedRedetection:
+    """A detector for outputs that finds each face where it is, but with its landmarks a face-width aside."""
+
+    def __init__(self, faces):
+        self.faces = faces
+
+    def detect(self, image):
+        return [Face(box=f.box, score=f.score, landmarks=f.landmarks + [f.width, 0]) for f in self.faces]
+
+
+def test_compare_measures_at_the_original_landmarks_not_only_the_redetected_ones(verifier):
+    obama = _photo("ageitgey__examples_obama.jpg", 480)
+    face = verifier.detector.detect(obama)[0]
+    misled = IdentityVerifier(SFACE, detector=ShiftedRedetection([face]))
+    # The re-detected landmarks alone put the crop beside the face: the untouched face would pass as changed.
+    assert cosine_similarity(misled.embed(obama, face), misled.embed(obama, misled.detector.detect(obama)[0])) < 0.363
+    assert misled.compare(obama, face, obama) > 0.99
+
+
+@pytest.mark.parametrize("method", ["blur", "pixelate"])
+def test_small_faces_of_a_group_photo_stop_being_matched_and_identified(detector, verifier, method):
+    """In this photo every face is under 60 px: with the strength of large faces each blurred or pixelated face
+    stayed nearest to its own original, and most were still matched."""
+    image = _photo("davisking__examples_faces_2007_007763.jpg", 640)
+    faces = detector.detect(image)
+    assert len(faces) >= 5 and max(face.size for face in faces) < 64
+    embeddings = [verifier.embed(image, face) for face in faces]
+
+    def still_matched_and_identified(scale_with_face):
+        redacted, _ = redact_faces(image, faces, method, scale_with_face=scale_with_face)
+        similarities = verifier.compare_faces(image, faces, redacted, embeddings=embeddings)
+        nearest = [np.argmax([cosine_similarity(verifier.embed(redacted, face), e) for e in embeddings])
+                   for face in faces]
+        return sum(map(verifier.is_recognizable, similarities)), sum(n == i for i, n in enumerate(nearest))
+
+    fixed_matched, fixed_identified = still_matched_and_identified(False)
+    matched, identified = still_matched_and_identified(True)
+    assert matched <= 1 and matched < fixed_matched
+    assert identified < len(faces) and identified < fixed_identified
 
 
 def test_missing_recognizer_says_where_to_put_it(tmp_path):
@@ -197,6 +240,18 @@ def test_weak_redaction_is_escalated_and_degree_is_capped(monkeypatch, detector)
         assert entry["no_face_in_output"] and entry["threshold"] == 0.5
 
 
+def test_redaction_still_recognizable_is_blacked_out(detector):
+    image = _photo(GROUP, 600)
+    faces = detector.detect(image)
+    result = redact_photo(image, faces, "blur", verification=Verification(ScriptedVerifier()))
+    assert [(e["action"], e["redaction_method"], e["verified"]) for e in result.report] == [("redacted", "black", True)] * 2
+    assert all(e["similarity_initial"] == 0.9 and e["similarity_final"] is None for e in result.report)
+    for core in _face_cores(result.report):
+        assert result.image[core].max() == 0
+    unverified = redact_photo(image, faces, "blur")
+    assert [(e["redaction_method"], e["verified"]) for e in unverified.report] == [("blur", False)] * 2
+
+
 def test_without_fail_closed_a_recognizable_face_is_an_error(monkeypatch, detector):
     with pytest.raises(FaceAnonError, match="still recognizable after 1 retries"):
         _anonymize(monkeypatch, detector, lambda crop: crop, Verification(ScriptedVerifier(), max_retries=1),
@@ -250,6 +305,22 @@ def test_verifier_loader_and_anonymize_node_report(monkeypatch, models_root):
     report = json.loads(outputs[5])
     assert len(fake.calls) == 2 and [e["action"] for e in report] == ["redacted", "redacted"]
     assert all(e["threshold"] == 0.3 and e["attempts"] == 2 for e in report)
+
+
+def test_redact_node_blacks_out_faces_the_verifier_still_matches(models_root):
+    from faceanon.nodes.detector_loader import FaceAnonDetectorLoader
+    from faceanon.nodes.face_nodes import FaceAnonRedactFaces
+
+    photo = torch.from_numpy(_photo(GROUP, 600).astype(np.float32) / 255)[None]
+    settings = dict(framing="whole_face", min_size=0, max_faces=0, order="left_to_right", indices="",
+                    on_no_face="passthrough")
+    detector = FaceAnonDetectorLoader().load(0.9, False)[0]
+    plain = json.loads(FaceAnonRedactFaces().redact(detector, photo, "blur", **settings)[3])
+    assert [(e["action"], e["redaction_method"], e["verified"]) for e in plain] == [("redacted", "blur", False)] * 2
+    image, mask, count, report = FaceAnonRedactFaces().redact(detector, photo, "blur", **settings,
+                                                              verifier=Verification(ScriptedVerifier()))
+    assert count == 2
+    assert [(e["redaction_method"], e["verified"]) for e in json.loads(report)] == [("black", True)] * 2
 
 
 def test_verifier_loader_missing_recognizer(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 
 from .alignment import AlignedFace, align_face, align_faces, crop_face
 from .centerface import CenterFaceDetector
+from .coverage import box_face, is_covered, uncovered_faces
 from .detection_modes import DEFAULT_DETECTION_MODE, DETECTION_MODES, MODE_MODEL_FILES, load_detector
 from .ensemble import RecallDetector
 from .face import ALIGNMENTS, Detector, Face
@@ -34,7 +35,7 @@ from .model_files import (
     resolve_recognizer_path,
 )
 from .paste import face_regions, paste_faces
-from .redaction import REDACTION_METHODS, redact_crop, redact_faces
+from .redaction import REDACTION_METHODS, Redaction, redact_crop, redact_faces, redact_faces_covered
 from .review import review_overlay
 from .selection import FACE_ORDERS, faces_left_out, parse_face_indices, select_faces
 from .static_faces import StaticFaces, landmarks_from_box
@@ -61,11 +62,13 @@ __all__ = [
     "ModelFile",
     "ModelFileMissingError",
     "RecallDetector",
+    "Redaction",
     "StaticFaces",
     "YUNET_MODES",
     "align_face",
     "align_faces",
     "alignment_matrix",
+    "box_face",
     "canonical_landmarks",
     "crop_face",
     "default_models_dir",
@@ -79,6 +82,7 @@ __all__ = [
     "ffhq_matrix",
     "find_model_file",
     "invert_affine",
+    "is_covered",
     "landmarks_from_box",
     "load_detector",
     "model_dir",
@@ -86,12 +90,14 @@ __all__ = [
     "parse_face_indices",
     "redact_crop",
     "redact_faces",
+    "redact_faces_covered",
     "resolve_detector_path",
     "resolve_model_file",
     "resolve_recognizer_path",
     "review_overlay",
     "select_faces",
     "transform_points",
+    "uncovered_faces",
     "umeyama",
     "warp_affine",
     "whole_face_matrix",

@@ -109,8 +109,7 @@ class RecallDetector:
     def _face(self, fused, bgr, shape) -> Face:
         landmarks, alignment = choose_alignment(fused.box, (fused.landmarks, fused.other_landmarks), shape)
         if bgr is not None and alignment == "landmarks" and self._tilted(landmarks, fused.other_landmarks):
-            size = float(max(fused.box[2] - fused.box[0], fused.box[3] - fused.box[1]))
-            refined = self.yunet.refined_landmarks(bgr, landmarks, size)
+            refined = self.yunet.refined_landmarks(bgr, landmarks, fused.box)
             landmarks, _ = choose_alignment(fused.box, (refined, landmarks), shape)
         return Face(box=fused.box, score=fused.score, landmarks=landmarks, found_by=fused.found_by,
                     alignment=alignment)

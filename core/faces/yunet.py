@@ -124,8 +124,7 @@ class FaceDetector:
         for i in nms(boxes, found[:, 14], self.nms_threshold):
             landmarks = found[i, 4:14].reshape(5, 2)
             if bgr is not None:
-                size = max(found[i, 2], found[i, 3])
-                landmarks = refine_landmarks(self._detect_crop_rows, bgr, landmarks, size)
+                landmarks = refine_landmarks(self._detect_crop_rows, bgr, landmarks, boxes[i])
             faces.append(Face(box=boxes[i], score=found[i, 14], landmarks=landmarks, found_by="yunet"))
         return faces
 
@@ -162,9 +161,10 @@ class FaceDetector:
         _, rows = self._net_for((rgb.shape[1], rgb.shape[0])).detect(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         return Detections.from_yunet_rows(rows)
 
-    def refined_landmarks(self, bgr: np.ndarray, landmarks: np.ndarray, face_size: float) -> np.ndarray:
-        """`landmarks` re-detected on upright crops (see `landmark_refinement`), in `bgr` pixels."""
-        return refine_landmarks(self._detect_crop_rows, bgr, landmarks, face_size)
+    def refined_landmarks(self, bgr: np.ndarray, landmarks: np.ndarray, box) -> np.ndarray:
+        """`landmarks` of the face in `box` re-detected on upright crops (see `landmark_refinement`), in `bgr`
+        pixels; the detected ones where the refined ones would leave the box."""
+        return refine_landmarks(self._detect_crop_rows, bgr, landmarks, box)
 
     def _detect_crop_rows(self, bgr: np.ndarray) -> np.ndarray:
         self._crop_net.setInputSize((bgr.shape[1], bgr.shape[0]))
