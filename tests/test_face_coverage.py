@@ -6,19 +6,19 @@ import os
 
 import numpy as np
 import pytest
-from conftest import SHARED
+from conftest import CENTERFACE, YUNET, shared_file
 from PIL import Image
 
 from faceanon.core import FaceAnonError, FailClosed, photos
 from faceanon.core.face_report import BY_BOX
-from faceanon.core.faces import DETECTION_MODES, Face, FaceDetector, StaticFaces, redact_faces, redact_faces_covered
+from faceanon.core.faces import (
+    DETECTION_MODES, Face, FaceDetector, StaticFaces, load_detector, redact_faces, redact_faces_covered,
+)
 from faceanon.core.faces.coverage import COVERED_WEIGHT, central_region
 from faceanon.core.faces.image_io import to_float32
 from faceanon.core.faces.landmark_refinement import refine_landmarks
 from faceanon.core.faces.templates import BOX_RELATIVE_LANDMARKS
 
-FACES = os.path.join(SHARED, "faces")
-YUNET = os.path.join(SHARED, "models", "face_detection_yunet_2023mar_int8bq.onnx")
 CARELL = "cmusatyala__images_examples_carell.jpg"
 OBAMA_PARTIAL = "ageitgey__tests_test_images_obama_partial_face.jpg"
 MAGENTA = np.array([1.0, 0.0, 1.0], np.float32)
@@ -26,11 +26,8 @@ RUN = dict(degree=1.25, guidance=1.0, steps=1, seed=3, scheduler="ddpm")
 
 
 def shared_photo(name: str, max_side: int | None = None) -> np.ndarray:
-    """A shared photo (long side at most `max_side`); skips the test without the shared photos and detector."""
-    path = os.path.join(FACES, name)
-    if not (os.path.isfile(path) and os.path.isfile(YUNET)):
-        pytest.skip(f"needs the shared photo {path} and detector {YUNET}")
-    image = Image.open(path).convert("RGB")
+    """A shared photo (long side at most `max_side`); skips the test without the shared photos."""
+    image = Image.open(shared_file("faces", name)).convert("RGB")
     if max_side:
         image.thumbnail((max_side, max_side))
     return np.asarray(image)
@@ -165,7 +162,7 @@ def border_crops(image: np.ndarray, face: Face):
 def test_every_detected_face_is_covered_in_crops_at_the_four_borders(monkeypatch, mode):
     monkeypatch.setattr(photos, "generate_faces", MagentaGeneration())
     originals = [shared_photo(name, max_side=640) for name in BORDER_PHOTOS]
-    detector = FaceDetector(YUNET, mode=mode)
+    detector = load_detector(mode, model_paths={"yunet": YUNET, "centerface": CENTERFACE})
     checked = 0
     for name, photo in zip(BORDER_PHOTOS, originals):
         for side, crop in border_crops(photo, max(detector.detect(photo), key=lambda f: f.size)):
