@@ -20,11 +20,10 @@ def import_torch():
 def choose_device_and_dtype(device: str | None, dtype: str = "auto"):
     """(torch.device, torch.dtype) a run would use; refuses a device this machine does not have."""
     import_torch()
-    from ..core.devices import resolve_device, resolve_dtype
-    from ..core.errors import FaceAnonError
+    from ..core.devices import device_problem, resolve_device, resolve_dtype
 
-    try:
-        chosen = resolve_device(device)
-    except FaceAnonError as error:
-        raise UsageError(f"--device {device}: {error}") from None
+    problem = None if device is None else device_problem(device)
+    if problem is not None:
+        raise UsageError(f"--device {device}: {problem}")
+    chosen = resolve_device(device)
     return chosen, resolve_dtype(None if dtype == "auto" else dtype, chosen)

@@ -10,33 +10,42 @@ from .errors import FaceAnonError
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
-def check_device(device: str | torch.device) -> torch.device:
-    """The device, if this machine has it; otherwise a FaceAnonError that says why (never torch's
-    AssertionError from deep inside a CUDA call). ``meta`` holds no data, so it is refused."""
+def device_problem(device: str | torch.device) -> str | None:
+    """Why this machine cannot run on ``device``, or None when it can. ``meta`` holds no data, so it
+    cannot run anything."""
     try:
         chosen = torch.device(device)
     except (RuntimeError, TypeError) as error:
-        raise FaceAnonError(f"device {device!r}: not a torch device ({error}); e.g. cpu, cuda, cuda:1, mps") from None
+        return f"not a torch device ({error}); e.g. cpu, cuda, cuda:1, mps"
     if chosen.type == "cpu":
-        return chosen
+        return None
     if chosen.type == "meta":
-        raise FaceAnonError(f"device {device!r}: the meta device holds no data and cannot generate images")
+        return "the meta device holds no data and cannot generate images"
     backend = torch.backends.mps if chosen.type == "mps" else getattr(torch, chosen.type, None)
     is_available = getattr(backend, "is_available", None)
     if is_available is None:
         try:
             torch.empty(1, device=chosen)
         except Exception as error:  # noqa: BLE001 - any backend's failure means: not usable here
-            raise FaceAnonError(f"device {device!r}: not usable here ({error})") from None
-        return chosen
+            return f"not usable here ({error})"
+        return None
     if not is_available():
         built = chosen.type != "cuda" or torch.backends.cuda.is_built()
-        reason = "" if built else f" (this torch {torch.__version__} was built without CUDA)"
-        raise FaceAnonError(f"device {device!r}: no {chosen.type} device is available here{reason}")
+        return f"no {chosen.type} device is available here" + (
+            "" if built else f" (this torch {torch.__version__} was built without CUDA)")
     count = getattr(backend, "device_count", None)
     if chosen.index is not None and count is not None and chosen.index >= count():
-        raise FaceAnonError(f"device {device!r}: this machine has {count()} {chosen.type} device(s), numbered from 0")
-    return chosen
+        return f"this machine has {count()} {chosen.type} device(s), numbered from 0"
+    return None
+
+
+def check_device(device: str | torch.device) -> torch.device:
+    """The device, if this machine has it; otherwise a FaceAnonError that says why (never torch's
+    AssertionError from deep inside a CUDA call)."""
+    problem = device_problem(device)
+    if problem is not None:
+        raise FaceAnonError(f"device {str(device)!r}: {problem}")
+    return torch.device(device)
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
