@@ -12,24 +12,13 @@ the UNet.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
-import sys
 import time
 
 import cv2
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _import_package():
-    if "faceanon" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("faceanon", os.path.join(ROOT, "__init__.py"),
-                                                      submodule_search_locations=[ROOT])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["faceanon"] = module
-        spec.loader.exec_module(module)
+from working_tree import ROOT, import_package
 
 
 def best_of(fn, repeats):
@@ -42,7 +31,7 @@ def best_of(fn, repeats):
 
 
 def main():
-    _import_package()
+    import_package()
     from faceanon.core import FaceAnonPipeline, FaceDetector
     from faceanon.core.faces import align_faces, paste_faces
 

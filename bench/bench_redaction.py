@@ -14,27 +14,17 @@ photo's faces (chance: 1 in the number of faces)? Printed per method, for the fi
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from working_tree import ROOT, import_package
+
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 SIZE_BINS = (0, 48, 96, 192, 100_000)  # face box sizes in px
 GROUP = 3  # faces a photo needs for the identification check
-
-
-def _import_package():
-    if "faceanon" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("faceanon", os.path.join(ROOT, "__init__.py"),
-                                                      submodule_search_locations=[ROOT])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["faceanon"] = module
-        spec.loader.exec_module(module)
 
 
 def load_photos(folder: Path, max_side: int):
@@ -76,12 +66,13 @@ def report(label: str, rows, threshold: float) -> None:
         group = [identified for (_, size, _, identified) in rows if low <= size < high and identified is not None]
         similarities = [s for (_, size, s, _) in rows if low <= size < high and s is not None]
         top = f"{max(similarities):.3f}" if similarities else "-"
-        print(f"    {low:>3}-{high if high < 100_000 else '':<4} px: {inside.sum():3d} faces, matched {matched[inside].sum():2d},"
-              f" highest similarity {top}, identified in group photos {sum(group)}/{len(group)}")
+        upper = high if high < 100_000 else ""
+        print(f"    {low:>3}-{upper:<4} px: {inside.sum():3d} faces, matched {matched[inside].sum():2d}, "
+              f"highest similarity {top}, identified in group photos {sum(group)}/{len(group)}")
 
 
 def main():
-    _import_package()
+    import_package()
     from faceanon.core.faces import FaceDetector
     from faceanon.core.verification import IdentityVerifier, VERIFICATION_SCORE_THRESHOLD
 

@@ -275,7 +275,8 @@ def process_photos(
 
     def cover(i, mask) -> bool:
         """Mark the generated faces of photo i whose middle `mask` leaves uncovered to be redacted by their box."""
-        missed = [(i, j) for j in uncovered_faces([a.face for a in per_image[i]], mask) if crops.get((i, j)) is not None]
+        uncovered = uncovered_faces([aligned.face for aligned in per_image[i]], mask)
+        missed = [(i, j) for j in uncovered if crops.get((i, j)) is not None]
         if missed and not fail_closed.enabled:
             raise FaceAnonError(f"image {i} face {missed[0][1]}: the new face does not cover the middle of the "
                                 "detected face; turn fail_closed on to redact such faces by their box")

@@ -475,9 +475,16 @@ def test_report_takes_per_face_records_from_the_result():
     assert merge_verification(records, "something else") == {"report": "something else"}
 
 
-def test_verify_checks_every_face_and_reports_it(models, tmp_path):
+@pytest.fixture
+def models_with_recognizer(models) -> Path:
+    """`models` with the shipped SFace recognizer in its recognizers/ folder."""
     (models / "recognizers").mkdir(exist_ok=True)
     shutil.copy(SFACE, models / "recognizers")
+    return models
+
+
+def test_verify_checks_every_face_and_reports_it(models_with_recognizer, tmp_path):
+    models = models_with_recognizer
     photo = _save_photo("ageitgey__examples_two_people.jpg", tmp_path / "in" / "two.jpg", max_side=400)
     report = tmp_path / "report.json"
     status = main(["anonymize", str(photo), "-o", str(tmp_path / "out"), "--models", str(models), "--verify",
@@ -488,10 +495,8 @@ def test_verify_checks_every_face_and_reports_it(models, tmp_path):
     assert all(face["verified"] is True and "similarity_final" in face and "attempts" in face for face in faces)
 
 
-@pytest.mark.skipif(not SFACE.is_file(), reason=f"needs the shared recognizer {SFACE}")
-def test_redact_verify_blacks_out_the_faces_still_matched(models, tmp_path):
-    (models / "recognizers").mkdir(exist_ok=True)
-    shutil.copy(SFACE, models / "recognizers")
+def test_redact_verify_blacks_out_the_faces_still_matched(models_with_recognizer, tmp_path):
+    models = models_with_recognizer
     photo = _save_photo("ageitgey__examples_two_people.jpg", tmp_path / "in" / "two.jpg", max_side=640)
     report = tmp_path / "report.json"
     # A threshold of -1 calls every face still found at its place recognizable.

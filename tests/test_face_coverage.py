@@ -57,7 +57,7 @@ def test_refinement_falls_back_when_the_crops_find_another_face():
         size = crop.shape[1]
         row = np.zeros(15)
         row[:4] = [size * 0.3, size * 0.3, size * 0.4, size * 0.4]
-        row[4:14] = (np.array([size * 0.5, size * 0.5]) + (BOX_RELATIVE_LANDMARKS - 0.5) * size * 0.4 + [size, 0]).ravel()
+        row[4:14] = (size * 0.5 + (BOX_RELATIVE_LANDMARKS - 0.5) * size * 0.4 + [size, 0]).ravel()
         return row[None]
 
     refined = refine_landmarks(far_face, np.zeros((400, 400, 3), np.uint8), detected, box)

@@ -28,12 +28,13 @@ REDACTION_METHODS = ("blur", "pixelate", "black", "fill")
 BLUR_KERNEL = 151
 PIXEL_SIZE = 32
 # A small face holds little detail, so face recognition matches a blurred copy of it to the (already
-# blurry) original more easily than a large one: with these fixed strengths SFace still matched 17 (blur)
-# and 19 (pixelate) of 169 faces of the shared photos, 26-69 px faces of group photos most of all, and
-# found nearly every small face of a group photo as its own. Smaller faces therefore get a stronger blur
-# and coarser blocks, (FULL_STRENGTH_FACE_PX / size) ** STRENGTH_EXPONENT times; the two were chosen
-# with bench/bench_redaction.py so that small faces are identified no more often than large ones.
-# No strength guarantees that a face cannot be recognized: the verifier checks that (redact --verify).
+# blurry) original more easily than a large one: with these fixed strengths the verifier still matched 17
+# (blur) and 20 (pixelate) of the 169 faces of the shared photos, most under 96 px, and 37 (blur) and 32
+# (pixelate) of the 39 faces under 96 px in group photos stayed nearest to their own original. Smaller
+# faces therefore get a stronger blur and coarser blocks, (FULL_STRENGTH_FACE_PX / size) **
+# STRENGTH_EXPONENT times, chosen with bench/bench_redaction.py: 1 face still matched for either method,
+# and 15 and 11 of those 39 identified, as often as 96-192 px faces (10 of 31). No strength guarantees
+# that a face cannot be recognized: the verifier checks that (`redact --verify`).
 FULL_STRENGTH_FACE_PX = 384.0
 STRENGTH_EXPONENT = 0.6
 # How far the opaque core of a redaction reaches beyond the face ellipse, as a fraction of the crop side.
@@ -104,25 +105,13 @@ def redact_faces(
     method: str = "blur",
     framing: str = "whole_face",
     size: int = 512,
-    *,
-    feather: float = 0.06,
-    grow: float = GROW,
-    blur_kernel: int = BLUR_KERNEL,
-    pixel_size: int = PIXEL_SIZE,
-    scale_with_face: bool = True,
+    **settings,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Redact each face on its aligned crop and blend it back; returns (image, HxW float32 mask).
 
-    The opaque core of the mask covers the whole face (grown by `grow`) and the `feather` fall-off
-    lies outside it, so no original facial pixel shows through. Faces are redacted one after the
-    other, each cropped from the already-redacted result. With `scale_with_face`, `blur_kernel` and
-    `pixel_size` are those of faces of FULL_STRENGTH_FACE_PX and more, and grow for smaller ones.
-    A face whose crop missed the middle of its box is redacted by its box (see `redact_faces_covered`).
+    `settings` are those of `redact_faces_covered`, which also says which faces its crop missed.
     """
-    redaction = redact_faces_covered(
-        image, faces, method, framing, size, feather=feather, grow=grow, blur_kernel=blur_kernel,
-        pixel_size=pixel_size, scale_with_face=scale_with_face,
-    )
+    redaction = redact_faces_covered(image, faces, method, framing, size, **settings)
     return redaction.image, redaction.mask
 
 
@@ -139,7 +128,14 @@ def redact_faces_covered(
     pixel_size: int = PIXEL_SIZE,
     scale_with_face: bool = True,
 ) -> Redaction:
-    """`redact_faces`, saying which faces had to be redacted by their box (see `coverage`)."""
+    """Redact each face on its aligned crop and blend it back; also says which faces were redacted by their box.
+
+    The opaque core of the mask covers the whole face (grown by `grow`) and the `feather` fall-off
+    lies outside it, so no original facial pixel shows through. Faces are redacted one after the
+    other, each cropped from the already-redacted result. With `scale_with_face`, `blur_kernel` and
+    `pixel_size` are those of faces of FULL_STRENGTH_FACE_PX and more, and grow for smaller ones.
+    A face whose crop missed the middle of its box is redacted again by its box (see `coverage`).
+    """
     if method not in REDACTION_METHODS:
         raise _unknown_method(method)
 
