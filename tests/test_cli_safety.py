@@ -19,18 +19,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY_MODEL
+from conftest import TINY_MODEL, shared_file
 from faceanon.cli import main
 from faceanon.cli.atomic_files import write_atomically
 from faceanon.core.seeds import MAX_SEED
 from PIL import Image
 import test_cli
-from test_cli import FACES, FAST, YUNET, _pixels, _run_cli, _save_photo
+from test_cli import FAST, _pixels, _run_cli, _save_photo
 
 models, package_path = test_cli.models, test_cli.package_path  # test_cli's fixtures: the models folder, the package
 
-pytestmark = pytest.mark.skipif(not (FACES.is_dir() and YUNET.is_file()),
-                                reason=f"needs the shared photos in {FACES} and {YUNET}")
 OBAMA, BIDEN = "ageitgey__examples_obama.jpg", "ageitgey__examples_biden.jpg"
 TWO = "ageitgey__examples_two_people.jpg"
 
@@ -92,7 +90,7 @@ def test_results_of_other_settings_inputs_or_edits_are_not_taken_for_done(shoot,
     assert other_settings.returncode == 1 and other_settings.stderr.count("with other settings") == 2
     assert _files(out) == results
 
-    shutil.copy(FACES / OBAMA, shoot / "a.jpg")  # a new version of a.jpg
+    shutil.copy(shared_file("faces", OBAMA), shoot / "a.jpg")  # a new version of a.jpg
     shutil.copy(shoot / "b.jpg", out / "b.jpg")  # and the original put over b's result
     report = tmp_path / "report.json"
     changed = _redact(package_path, models, str(shoot), "-o", str(out), "--report", str(report))
@@ -236,7 +234,7 @@ def test_a_killed_run_does_not_leave_its_folder_locked(shoot, models, package_pa
 
 # -- multi-frame images -----------------------------------------------------------------------------------
 def _frames(count: int) -> list[Image.Image]:
-    photo = Image.open(FACES / OBAMA).convert("RGB")
+    photo = Image.open(shared_file("faces", OBAMA)).convert("RGB")
     photo.thumbnail((200, 200))
     return [photo.rotate(5 * i) for i in range(count)]
 
