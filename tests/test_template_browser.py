@@ -24,8 +24,8 @@ import shutil
 import subprocess
 
 import pytest
-from comfyui_instance import HAS_FACE_MODELS, prepare_instance, start_comfyui, write_third_party_standins
-from conftest import ROOT, SHARED
+from comfyui_instance import prepare_instance, start_comfyui, write_third_party_standins
+from conftest import COMFYUI_MISSING, ROOT, SHARED, SHARED_MISSING
 from pixel_only import PIXEL_ONLY_PNG_CHUNKS, png_chunk_types
 
 COMFYUI_PATH = os.environ.get("COMFYUI_PATH")
@@ -42,15 +42,15 @@ PHOTOS = (GROUP_PHOTO, PORTRAIT, ALIGNED_FACE, OTHER_ALIGNED_FACE)
 
 def _missing() -> str | None:
     if not COMFYUI_PATH:
-        return "COMFYUI_PATH is not set: point it to a ComfyUI checkout"
+        return f"{COMFYUI_MISSING}: point it to a ComfyUI checkout"
     if not os.path.isfile(CHROMIUM):
         return "no chromium (apt-get install chromium, or set $CHROMIUM)"
     if NODE is None:
         return "no node on PATH"
     if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
         return "playwright-core is not installed: run npm install in tests/browser"
-    if not (HAS_FACE_MODELS and all(os.path.isfile(p) for p in PHOTOS)):
-        return "needs the shared test photos and face models in ../shared"
+    if not all(os.path.isfile(p) for p in PHOTOS):
+        return f"{SHARED_MISSING}: needs the test photos in {FACES}"
     return None
 
 
