@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from conftest import SFACE, YUNET, shared_file
+from conftest import CENTERFACE, SFACE, YUNET, shared_file
 from PIL import Image
 
 from faceanon.core import FaceAnonError, FaceDetector, FailClosed, IdentityVerifier, ModelFileError, Verification
@@ -280,8 +280,8 @@ def test_verification_settings_are_checked():
 
 @pytest.fixture
 def models_root(tmp_path, monkeypatch):
-    for folder, model in (("detectors", YUNET), ("recognizers", SFACE)):
-        (tmp_path / folder).mkdir()
+    for folder, model in (("detectors", YUNET), ("detectors", CENTERFACE), ("recognizers", SFACE)):
+        (tmp_path / folder).mkdir(exist_ok=True)
         (tmp_path / folder / model.name).symlink_to(model)
     monkeypatch.setenv("FACEANON_MODELS", str(tmp_path))
     return tmp_path
