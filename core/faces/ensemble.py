@@ -47,8 +47,8 @@ NMS_IOU = 0.3
 # are printed cut-outs), and nobody can be recognized from so few pixels.
 MIN_FACE_PX = 8.0
 RECALL_DESCRIPTION = (
-    "YuNet and CenterFace together, faces from 10 px, close-ups and faces cut by the border; best for photos "
-    "and crowds: ~1.5 s a 1080p photo on one core"
+    "YuNet and CenterFace together, for photos and crowds: faces from 10 px at 1080p, close-ups, faces cut by "
+    "the border; ~1.2 s a 1080p photo on one core"
 )
 # Landmarks are refined (re-detected upright, ~60 ms a face) only on faces either model sees tilted by
 # this much: upright faces gain nothing from it, and a crowd would take seconds.
