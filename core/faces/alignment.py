@@ -59,7 +59,12 @@ def crop_face(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
 def align_face(
     image: ImageLike, face: Face, framing: str = "whole_face", size: int = 512
 ) -> AlignedFace:
-    array = as_array(image)
+    return align_pixels(as_array(image), face, framing, size)
+
+
+def align_pixels(array: np.ndarray, face: Face, framing: str = "whole_face", size: int = 512) -> AlignedFace:
+    """`align_face` on an HxWxC array that `as_array` has already checked: loops over faces check the
+    whole image once, not once a face."""
     if size < 8:
         raise ValueError(f"crop size must be at least 8 px, got {size}")
     matrix = alignment_matrix(face.landmarks, framing, size)
@@ -78,4 +83,4 @@ def align_faces(
     image: ImageLike, faces: Sequence[Face], framing: str = "whole_face", size: int = 512
 ) -> list[AlignedFace]:
     array = as_array(image)
-    return [align_face(array, face, framing, size) for face in faces]
+    return [align_pixels(array, face, framing, size) for face in faces]

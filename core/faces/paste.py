@@ -40,9 +40,24 @@ def paste_faces(
     the union (maximum) of every face's blending weights. `feather` and `grow` shape the face mask
     (see `face_mask`); `color_match` matches each crop's Lab mean and spread to the original face.
     """
+    output, union = paste_pixels(as_array(image), faces, crops, feather=feather, grow=grow, color_match=color_match)
+    if isinstance(image, np.ndarray) and image.ndim == 2:
+        output = output[:, :, 0]
+    return output, union
+
+
+def paste_pixels(
+    source: np.ndarray,
+    faces: Sequence[AlignedFace],
+    crops: Sequence[ImageLike],
+    *,
+    feather: float = 0.06,
+    grow: float = 0.0,
+    color_match: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`paste_faces` on an HxWxC array that `as_array` has already checked (see `align_pixels`)."""
     if len(faces) != len(crops):
         raise FaceAnonError(f"got {len(crops)} crops for {len(faces)} faces")
-    source = as_array(image)
     height, width = source.shape[:2]
     result = to_float32(source)
     if result is source:
@@ -59,8 +74,6 @@ def paste_faces(
     output = source.copy()
     touched = union > 0
     output[touched] = to_dtype_of(result[touched], source)
-    if isinstance(image, np.ndarray) and image.ndim == 2:
-        output = output[:, :, 0]
     return output, union
 
 

@@ -15,12 +15,12 @@ import cv2
 import numpy as np
 
 from ..errors import FaceAnonError
-from .alignment import align_face
+from .alignment import align_pixels
 from .coverage import box_face, uncovered_faces
 from .face import Face
 from .image_io import ImageLike, as_array, to_float32
 from .masks import face_mask
-from .paste import paste_faces
+from .paste import paste_pixels
 
 REDACTION_METHODS = ("blur", "pixelate", "black", "fill")
 # On the 512 px crop of a face at least FULL_STRENGTH_FACE_PX across. The official script's 51 px blur
@@ -143,17 +143,17 @@ def redact_faces_covered(
         union = np.zeros(result.shape[:2], np.float32)
         for face in targets:
             strength = redaction_strength(face.size) if scale_with_face else 1.0
-            aligned = align_face(result, face, framing, size)
+            aligned = align_pixels(result, face, framing, size)
             redacted = redact_crop(
                 aligned.image, method, framing=framing, blur_kernel=round(blur_kernel * strength),
                 pixel_size=round(pixel_size * strength),
             )
-            result, weight = paste_faces(result, [aligned], [redacted], feather=feather, grow=grow)
+            result, weight = paste_pixels(result, [aligned], [redacted], feather=feather, grow=grow)
             np.maximum(union, weight, out=union)
         return result, union
 
     faces = _face_list(faces)
-    result, union = redact_each(as_array(image).copy(), faces, grow)
+    result, union = redact_each(as_array(image).copy(), faces, grow)  # checked once; the loop reuses it
     missed = uncovered_faces(faces, union)
     if missed:
         # At least the default grow: a mask shrunk into the face would miss it again.
