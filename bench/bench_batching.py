@@ -20,7 +20,7 @@ from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from bench_faces import _import_package  # noqa: E402
+from working_tree import import_package  # noqa: E402
 
 TINY_MODEL = os.path.join(ROOT, "tests", "fixtures", "golden", "model")
 FACE = os.path.join(ROOT, "tests", "fixtures", "golden", "inputs", "img_a.png")
@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--faces", type=int, default=5)
     args = parser.parse_args()
-    _import_package()
+    import_package()
     from faceanon.core import FaceAnonPipeline
     from faceanon.core.photos import generate_faces
 

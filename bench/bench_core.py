@@ -14,31 +14,16 @@ ReferenceNet pass; a whole 4-step anonymization at the smallest size; and the pe
 from __future__ import annotations
 
 import argparse
-import os
 import resource
-import sys
 import time
 from contextlib import nullcontext
 
 import torch
+from working_tree import import_package
 
 
-
-def _import_core():
-    import importlib.util
-
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if "faceanon" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("faceanon", os.path.join(root, "__init__.py"), submodule_search_locations=[root])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["faceanon"] = module
-        spec.loader.exec_module(module)
-    import faceanon.core as core
-
-    return core
-
-
-core = _import_core()
+import_package()
+import faceanon.core as core  # noqa: E402
 from diffusers import AutoencoderKL, UNet2DConditionModel  # noqa: E402
 from diffusers.models.attention_processor import AttnProcessor2_0  # noqa: E402
 from transformers import CLIPVisionConfig, CLIPVisionModel  # noqa: E402
@@ -46,7 +31,7 @@ from transformers import CLIPVisionConfig, CLIPVisionModel  # noqa: E402
 from faceanon.core.attention_processors import ConcatReferenceAttnProcessor, ReferenceAttnProcessor  # noqa: E402
 from faceanon.core.cpu_heap import retained_cpu_heap  # noqa: E402
 from faceanon.core.cross_attention import TwoTokenCrossAttnProcessor  # noqa: E402
-from faceanon.core.devices import DTYPES  # noqa: E402
+from faceanon.core.precision import DTYPES  # noqa: E402
 from faceanon.core.reference_bank import ReferenceBank  # noqa: E402
 from faceanon.core.reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet  # noqa: E402
 from faceanon.core.split_geglu import install_split_geglu  # noqa: E402

@@ -26,7 +26,7 @@ import time
 import cv2
 import numpy as np
 import torch
-from bench_faces import _import_package
+from working_tree import import_package
 from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -173,7 +173,7 @@ def main():
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
     torch.set_num_threads(args.threads)
-    _import_package()
+    import_package()
     from faceanon.core.faces import FaceDetector, RecallDetector
 
     yunet = sorted(p for p in os.listdir(args.models) if p.startswith("face_detection_yunet") and p.endswith(".onnx"))

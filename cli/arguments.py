@@ -139,7 +139,7 @@ def _verification_options(parser: argparse.ArgumentParser, with_retries: bool = 
 def _device_options(parser) -> None:
     parser.add_argument("--device", help="torch device, e.g. cuda, cuda:1, mps, cpu (default: the best available)")
     parser.add_argument("--dtype", choices=DTYPES, default="auto",
-                        help="precision (default auto: fp16 on GPUs, fp32 on CPU)")
+                        help="precision (default auto: fp16 on GPUs; on CPUs bf16 where computed natively (AMX, AVX-512 BF16), else fp32; fp32 matches the reference implementation exactly)")
 
 
 def build_parser() -> argparse.ArgumentParser:

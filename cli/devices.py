@@ -20,10 +20,11 @@ def import_torch():
 def choose_device_and_dtype(device: str | None, dtype: str = "auto"):
     """(torch.device, torch.dtype) a run would use; refuses a device this machine does not have."""
     import_torch()
-    from ..core.devices import device_problem, resolve_device, resolve_dtype
+    from ..core.devices import device_problem, resolve_device
+    from ..core.precision import resolve_dtype
 
     problem = None if device is None else device_problem(device)
     if problem is not None:
         raise UsageError(f"--device {device}: {problem}")
     chosen = resolve_device(device)
-    return chosen, resolve_dtype(None if dtype == "auto" else dtype, chosen)
+    return chosen, resolve_dtype(dtype, chosen)

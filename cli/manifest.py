@@ -3,9 +3,11 @@
 
 A file that merely exists at a result's path proves nothing: users copy a shoot into the folder they
 will publish. So every result gets a line in ``OUTDIR/.faceanon-manifest.jsonl``: which input it was
-made from (path, size, modification time and SHA-256), a hash of the settings that shape it, and the
+made from (size, modification time and SHA-256), a hash of the settings that shape it, and the
 result's own SHA-256. A later run skips a result only when all of them still match; anything else at
 a result's path is an error that names it, or is redone with --overwrite. Nothing is put in the images.
+The input's path is not recorded: the output folder is what users publish, and a path can name a
+person or a source. The result's own relative path already mirrors the input's.
 """
 
 from __future__ import annotations
@@ -48,7 +50,6 @@ def settings_hash(args) -> str:
 
 @dataclass(frozen=True)
 class InputFingerprint:
-    path: str
     size: int
     mtime_ns: int
     sha256: str
@@ -56,12 +57,13 @@ class InputFingerprint:
     @classmethod
     def of(cls, path: Path) -> "InputFingerprint":
         stat = path.stat()
-        return cls(str(path.resolve()), stat.st_size, stat.st_mtime_ns, file_sha256(path))
+        return cls(stat.st_size, stat.st_mtime_ns, file_sha256(path))
 
     def matches(self, path: Path) -> bool:
-        """Same content: the same path, size and time are trusted without reading the file again."""
+        """Same content. The same size and time at the input that maps to this result's path are trusted
+        without reading the file again."""
         stat = path.stat()
-        if (str(path.resolve()), stat.st_size, stat.st_mtime_ns) == (self.path, self.size, self.mtime_ns):
+        if (stat.st_size, stat.st_mtime_ns) == (self.size, self.mtime_ns):
             return True
         return stat.st_size == self.size and file_sha256(path) == self.sha256
 
@@ -96,7 +98,7 @@ class Manifest:
             return f"{output} was written by faceanon with other settings"
         recorded = entry.get("input", {})
         try:
-            fingerprint = InputFingerprint(recorded["path"], recorded["size"], recorded["mtime_ns"], recorded["sha256"])
+            fingerprint = InputFingerprint(recorded["size"], recorded["mtime_ns"], recorded["sha256"])
         except (KeyError, TypeError):
             return f"{output} has an unreadable record in {self.path}"
         if not fingerprint.matches(input_path):

@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Choice of device and dtype when the caller leaves them open."""
+"""Choice of device when the caller leaves it open, and checks of a named one. The precision rule is in
+precision.py."""
 
 from __future__ import annotations
 
 import torch
 
 from .errors import FaceAnonError
-
-DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+from .precision import DTYPES, non_finite_advice, resolve_dtype  # noqa: F401 - their home before 0.3
 
 
 def device_problem(device: str | torch.device) -> str | None:
@@ -57,31 +57,3 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
-    """fp16 on CUDA/MPS, bf16 on CUDA without fp16 support, fp32 on CPU, unless the caller names one."""
-    if isinstance(dtype, torch.dtype):
-        if dtype not in DTYPES.values():
-            raise FaceAnonError(f"dtype must be one of {list(DTYPES)}, got {dtype}")
-        return dtype
-    if dtype not in (None, "auto"):
-        if dtype not in DTYPES:
-            raise FaceAnonError(f"dtype must be 'auto' or one of {list(DTYPES)}, got {dtype!r}")
-        return DTYPES[dtype]
-    if device.type == "cuda":
-        major, _ = torch.cuda.get_device_capability(device)
-        return torch.float16 if major >= 6 else torch.float32
-    if device.type == "mps":
-        return torch.float16
-    return torch.float32
-
-
-def non_finite_advice(dtype: torch.dtype | None) -> str:
-    """What to do about NaN or infinite model output: in half precision it is usually an overflow that
-    fp32 avoids; in fp32 the weights (or the inputs) hold such values, and only other files help."""
-    if dtype is None or dtype == torch.float32:
-        return ("in fp32, so not a half-precision overflow: the model weights or the inputs hold NaN or infinite "
-                "values; check or re-download the model files")
-    name = next((key for key, value in DTYPES.items() if value == dtype), str(dtype))
-    return f"in {name}, likely an overflow of half precision; load the model in fp32 (--dtype fp32)"

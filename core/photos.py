@@ -19,7 +19,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from .devices import non_finite_advice
+from .precision import non_finite_advice
 from .errors import FaceAnonError
 from .face_report import BY_BOX, GENERATION_FAILED, TOO_SMALL, UNALIGNABLE, FaceRecord
 from .faces import (

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 
 from .blending import NullStateCache, check_degree, push_past_null, scale_source_embeds
-from .devices import resolve_device, resolve_dtype
+from .devices import resolve_device
+from .precision import resolve_dtype
 from .errors import FaceAnonError
 from .faces import load_detector
 from .images import ImageInput, to_hwc_numpy, to_image_batch

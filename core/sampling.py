@@ -15,7 +15,7 @@ from diffusers import UNet2DConditionModel
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
 from .cpu_heap import retained_cpu_heap
-from .devices import non_finite_advice
+from .precision import non_finite_advice
 from .errors import FaceAnonError
 from .reference_bank import ReferenceBank
 from .subpixel_upsampling import release_subpixel_kernels

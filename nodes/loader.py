@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from ..core.devices import DTYPES
+from ..core.precision import DTYPES, PRECISION_CHOICES
 from ..core.download import download_models
 from ..core.errors import ModelFileError
 from ..core.loading import load_models
@@ -22,7 +22,7 @@ from .comfy_pipeline import ComfyFaceAnonPipeline
 from .memory import auto_dtype, compute_device
 from .paths import FOLDER_KEY, available_models, download_hint, model_path
 
-PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+PRECISIONS = PRECISION_CHOICES  # the name saved workflows' tooling knows
 
 
 class FaceAnonModelLoader:
@@ -53,8 +53,9 @@ class FaceAnonModelLoader:
                     list(PRECISIONS),
                     {
                         "default": "auto",
-                        "tooltip": "auto: fp16 on GPUs that support it, else bf16, fp32 on the CPU. "
-                        "fp32 reproduces the reference implementation exactly.",
+                        "tooltip": "auto: fp16 on GPUs that support it, else bf16; on the CPU bf16 where the "
+                        "processor computes it natively (Intel AMX or AVX-512 BF16, AMD Zen 4), else fp32. "
+                        "fp32 reproduces the reference implementation exactly; bf16 differs slightly (see README).",
                     },
                 ),
                 "download": (

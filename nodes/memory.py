@@ -8,6 +8,8 @@ log names a model by its class ("Requested to load FaceAnonUNet"), so each group
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 
 from ..core.loading import FaceAnonModels
@@ -96,17 +98,21 @@ def compute_device() -> torch.device:
     return resolve_device(None)
 
 
-def auto_dtype(device: torch.device) -> torch.dtype:
-    """fp16 where ComfyUI says it is supported, else bf16, else fp32 (always fp32 on the CPU)."""
+def comfy_half_support(device: torch.device) -> Optional[torch.dtype]:
+    """ComfyUI's judgement of a GPU: fp16 where it would use it, else bf16, else None."""
     management = comfy_module("comfy.model_management")
-    if device.type == "cpu":
-        return torch.float32
-    if management is not None:
-        if management.should_use_fp16(device):
-            return torch.float16
-        if management.should_use_bf16(device):
-            return torch.bfloat16
-        return torch.float32
-    from ..core.devices import resolve_dtype
+    if management is None:
+        return None
+    if management.should_use_fp16(device):
+        return torch.float16
+    if management.should_use_bf16(device):
+        return torch.bfloat16
+    return None
 
-    return resolve_dtype(None, device)
+
+def auto_dtype(device: torch.device) -> torch.dtype:
+    """core's precision rule; on a GPU inside ComfyUI, with ComfyUI's judgement of the card."""
+    from ..core.precision import auto_dtype as core_auto_dtype
+
+    inside_comfyui = comfy_module("comfy.model_management") is not None
+    return core_auto_dtype(device, comfy_half_support if inside_comfyui else None)

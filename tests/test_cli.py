@@ -360,6 +360,7 @@ def test_option_choices_match_the_core():
     from faceanon.core.faces import DETECTION_MODES, FACE_ORDERS, FRAMINGS, REDACTION_METHODS
     from faceanon.core.model_files import GROUPS
     from faceanon.core.pipeline import MAX_STEPS
+    from faceanon.core.precision import PRECISION_CHOICES
     from faceanon.core.schedulers import SCHEDULER_NAMES
 
     assert set(choices.SCHEDULERS) == set(SCHEDULER_NAMES)
@@ -367,6 +368,7 @@ def test_option_choices_match_the_core():
     assert choices.DETECTION_MODES == tuple(DETECTION_MODES)
     assert choices.REDACTION_METHODS == REDACTION_METHODS and choices.MAX_STEPS == MAX_STEPS
     assert choices.DOWNLOAD_TARGETS == ("all", *GROUPS)
+    assert choices.DTYPES == PRECISION_CHOICES
 
 
 # -- models: doctor and download -----------------------------------------------------------------------

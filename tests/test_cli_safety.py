@@ -74,6 +74,9 @@ def test_copies_of_the_originals_in_the_output_folder_are_errors_not_finished_re
     done = _redact(package_path, models, str(shoot), "-o", str(out), "--overwrite")
     assert done.returncode == 0, done.stderr
     assert _face_changed(shoot / "a.jpg", out / "a.jpg") and _face_changed(shoot / "b.jpg", out / "b.jpg")
+    manifest = (out / ".faceanon-manifest.jsonl").read_text()
+    assert len(manifest.splitlines()) == 2 and str(shoot) not in manifest and "shoot" not in manifest, \
+        "the folder users publish does not name where the originals are"
 
     results = _files(out)
     done = _redact(package_path, models, str(shoot), "-o", str(out), "--report", str(report))

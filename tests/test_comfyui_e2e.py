@@ -626,11 +626,14 @@ def test_model_folder_without_weights_names_the_missing_file_and_its_repo(comfyu
 
     error = execution_error(run(comfyui, prompt))
     assert error["node_type"] == "FaceAnonModelLoader"
-    assert error["exception_type"].endswith("ModelFileError")
+    assert error["exception_type"].endswith("ModelFileMissingError")  # a ModelFileError: nothing there to load
     message = error["exception_message"]
-    assert message.startswith("No diffusion_pytorch_model.safetensors in")
-    assert os.path.join(broken, "unet") in message
-    assert "'hkung/face-anon-simple/unet'" in message
+    first, *files = message.splitlines()
+    assert "model files are missing" in first, "a short first line: ComfyUI's dialog shows it as the title"
+    unet = next(line for line in files if "/unet/" in line)
+    assert os.path.join("no-weights", "unet") in unet
+    assert "https://huggingface.co/hkung/face-anon-simple/resolve/main/unet/diffusion_pytorch_model.safetensors" in message
+    assert "'download' toggle" in message
 
 
 def test_clip_vision_other_than_vit_l_is_rejected(comfyui):
