@@ -1,14 +1,20 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Speed and memory of the core engine on the full SD2.1-sized architecture (random weights).
 
-    python bench/bench_core.py [--sizes 256 512] [--repeats 2] [--device cpu] [--dtype fp32]
+    python bench/bench_core.py [--sizes 256 512] [--repeats 2] [--device cpu] [--dtypes fp32 bf16]
+    python bench/bench_core.py --end-to-end [--steps 25] [--repeats 2] [--dtypes fp32 bf16]
 
-Prints, per resolution, the time of one UNet step (batch 2 = guided, with references) for
+Prints, per precision and resolution, the time of one UNet step (batch 2 = guided, with references) for
 (a) the official formulation (concatenated self-attention, stock cross-attention) and (b) ours
 (query-only self-attention with reference projections cached per generation, two-token cross-attention
 folded into per-head projections, split GEGLU, upsampling convolutions as 2x2 subpixel convolutions,
 freed CPU memory kept in the heap during the step), their ratio and max |difference|; the time of one
 ReferenceNet pass; a whole 4-step anonymization at the smallest size; and the peak memory.
+
+--end-to-end runs the real pipeline instead (end_to_end.py): a cold start from a model folder, then whole
+faces (anonymization twice, then a swap) per precision, each in a fresh process, with the time of every
+stage and the differences between the precisions. The default precisions are fp32 and, on CPUs that compute
+it natively, bf16.
 """
 
 from __future__ import annotations
@@ -31,12 +37,13 @@ from transformers import CLIPVisionConfig, CLIPVisionModel  # noqa: E402
 from faceanon.core.attention_processors import ConcatReferenceAttnProcessor, ReferenceAttnProcessor  # noqa: E402
 from faceanon.core.cpu_heap import retained_cpu_heap  # noqa: E402
 from faceanon.core.cross_attention import TwoTokenCrossAttnProcessor  # noqa: E402
-from faceanon.core.precision import DTYPES  # noqa: E402
+from faceanon.core.precision import DTYPES, cpu_has_native_bf16  # noqa: E402
 from faceanon.core.reference_bank import ReferenceBank  # noqa: E402
 from faceanon.core.reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet  # noqa: E402
 from faceanon.core.split_geglu import install_split_geglu  # noqa: E402
 from faceanon.core.subpixel_upsampling import install_subpixel_upsampling  # noqa: E402
 from faceanon.core.sd21 import CLIP_VIT_L14_CONFIG, SD21_UNET_CONFIG, SD21_VAE_CONFIG  # noqa: E402
+from end_to_end import DEFAULT_MODEL_FOLDER, compare  # noqa: E402
 
 def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
@@ -114,33 +121,57 @@ def whole_anonymization(unet, source_net, driving_net, size, device, dtype):
     return time.perf_counter() - start
 
 
+def step_figures(unet, referencenet, sizes, repeats, device, dtype, name) -> dict:
+    unet, referencenet = unet.to(device, dtype), referencenet.to(device, dtype)
+    figures = {}
+    for size in sizes:
+        ref_time, results, diff = unet_step_comparison(unet, referencenet, size, repeats, device, dtype)
+        (_, a_step, a_cpu, _), (b_first, b_step, b_cpu, _) = results["a_concat"], results["b_ours"]
+        figures[size] = (a_step, a_cpu, b_step, b_cpu)
+        print(f"[{name} {size}x{size}] ReferenceNet pass (batch 2, early exit): {ref_time:.2f} s")
+        print(f"[{name} {size}x{size}] UNet step batch 2: (a) concat {a_step:.2f} s wall / {a_cpu:.1f} s CPU | (b) ours "
+              f"{b_step:.2f} s wall / {b_cpu:.1f} s CPU (first step incl. reference projections {b_first:.2f} s) | "
+              f"speed-up {a_step / b_step:.2f}x wall, {a_cpu / b_cpu:.2f}x CPU | max|diff| {diff:.2e}", flush=True)
+    return figures
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", default="fp32", choices=["fp32", "fp16", "bf16"])
+    parser.add_argument("--dtypes", nargs="+", choices=list(DTYPES),
+                        default=["fp32", "bf16"] if cpu_has_native_bf16() else ["fp32"])
     parser.add_argument("--skip-whole", action="store_true")
+    parser.add_argument("--end-to-end", action="store_true", help="time the real pipeline (see above)")
+    parser.add_argument("--steps", type=int, default=25, help="--end-to-end: denoising steps per face")
+    parser.add_argument("--model-folder", default=DEFAULT_MODEL_FOLDER,
+                        help="--end-to-end: the model folder to time; by default random full-size weights, written "
+                        f"there once (about 12 GB): {DEFAULT_MODEL_FOLDER}")
     args = parser.parse_args()
-    device, dtype = torch.device(args.device), DTYPES[args.dtype]
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}, dtype {args.dtype}")
+    device = torch.device(args.device)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}, {' and '.join(args.dtypes)}")
+    if args.end_to_end:
+        compare(args.dtypes, args.steps, args.repeats, args.model_folder, at_steps=25)
+        return
     start = time.perf_counter()
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(**SD21_UNET_CONFIG).eval().to(device, dtype)
-    referencenet = UNet2DConditionModel(**SD21_UNET_CONFIG).eval().to(device, dtype)
+    unet = UNet2DConditionModel(**SD21_UNET_CONFIG).eval()
+    referencenet = UNet2DConditionModel(**SD21_UNET_CONFIG).eval()
     print(f"built UNet + ReferenceNet in {time.perf_counter() - start:.1f} s, params {sum(p.numel() for p in unet.parameters()):,}")
-    for size in args.sizes:
-        ref_time, results, diff = unet_step_comparison(unet, referencenet, size, args.repeats, device, dtype)
-        (_, a_step, a_cpu, _), (b_first, b_step, b_cpu, _) = results["a_concat"], results["b_ours"]
-        print(f"[{size}x{size}] ReferenceNet pass (batch 2, early exit): {ref_time:.2f} s")
-        print(f"[{size}x{size}] UNet step batch 2: (a) concat {a_step:.2f} s wall / {a_cpu:.1f} s CPU | (b) ours "
-              f"{b_step:.2f} s wall / {b_cpu:.1f} s CPU (first step incl. reference projections {b_first:.2f} s) | "
-              f"speed-up {a_step / b_step:.2f}x wall, {a_cpu / b_cpu:.2f}x CPU | max|diff| {diff:.2e}")
+    figures = {name: step_figures(unet, referencenet, args.sizes, args.repeats, device, DTYPES[name], name)
+               for name in args.dtypes}
+    for name in args.dtypes[1:]:
+        for size in args.sizes:
+            a_fp32, _, b_fp32, _ = figures[args.dtypes[0]][size]
+            b_step = figures[name][size][2]
+            print(f"[{size}x{size}] (b) in {name}: {b_fp32 / b_step:.2f}x our {args.dtypes[0]} step, "
+                  f"{a_fp32 / b_step:.2f}x the official formulation in {args.dtypes[0]}")
     if not args.skip_whole:
-        size = min(args.sizes)
+        size, dtype = min(args.sizes), DTYPES[args.dtypes[0]]
         driving_net = UNet2DConditionModel(**SD21_UNET_CONFIG).eval().to(device, dtype)
-        seconds = whole_anonymization(unet, referencenet, driving_net, size, device, dtype)
-        print(f"[{size}x{size}] whole anonymization, 4 steps, guidance 4: {seconds:.1f} s")
+        seconds = whole_anonymization(unet.to(device, dtype), referencenet.to(device, dtype), driving_net, size, device, dtype)
+        print(f"[{size}x{size}] whole anonymization, 4 steps, guidance 4, {args.dtypes[0]}: {seconds:.1f} s")
     print(f"peak RSS {peak_rss_gb():.1f} GB")
     if device.type == "cuda":
         print(f"peak VRAM {torch.cuda.max_memory_allocated() / 2**30:.2f} GB")

@@ -188,5 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Show what is installed, which model files are present or missing, "
                                              "and the device and precision a run would use.")
     doctor.add_argument("--models", metavar="DIR", help=MODELS_HELP)
+    doctor.add_argument("--compare-precision", nargs="+", metavar="PHOTO",
+                        help="anonymize these photos in fp32 and in the faster precision (--dtype, else what auto "
+                             "picks, else bf16) with the real model, and print how alike the results are by face "
+                             "recognition; exit 1 when a face differs in identity")
+    doctor.add_argument("--steps", type=_ranged(int, 1, MAX_STEPS), default=25,
+                        help="sampling steps for --compare-precision (default 25, as a run)")
     _device_options(doctor)
     return parser

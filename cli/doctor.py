@@ -90,8 +90,13 @@ def _device(args) -> tuple[str, bool]:
         import torch
 
         name = f", {torch.cuda.get_device_name(device)}"
-    return f"Device: {device}{name}, precision {str(dtype).replace('torch.', '')}" + (
-        " (auto)" if args.dtype == "auto" else ""), True
+    from ..core.precision import dtype_name
+
+    how = ""
+    if args.dtype == "auto":
+        native = device.type == "cpu" and dtype_name(dtype) == "bf16"
+        how = " (auto: this CPU computes bf16 natively)" if native else " (auto)"
+    return f"Device: {device}{name}, precision {dtype_name(dtype)}{how}", True
 
 
 def run(args) -> int:
@@ -103,4 +108,11 @@ def run(args) -> int:
     print("\n".join(model_lines))
     device_line, device_ok = _device(args)
     print(device_line)
-    return 0 if device_ok and not missing else 1
+    if not (device_ok and not missing):
+        return 1
+    if args.compare_precision:
+        from .devices import choose_device_and_dtype
+        from .precision_check import run_comparison
+
+        return run_comparison(args, root, choose_device_and_dtype(args.device, args.dtype)[0])
+    return 0

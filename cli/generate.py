@@ -27,8 +27,9 @@ def _load_pipeline(args, root):
     device, dtype = choose_device_and_dtype(args.device, args.dtype)
     from ..core.pipeline import FaceAnonPipeline
 
-    print(f"Loading the model from {diffusion_dir(root)} on {device} ({str(dtype).replace('torch.', '')})",
-          file=sys.stderr)
+    from ..core.precision import dtype_name
+
+    print(f"Loading the model from {diffusion_dir(root)} on {device} ({dtype_name(dtype)})", file=sys.stderr)
     return FaceAnonPipeline.from_pretrained(str(diffusion_dir(root)), device=device, dtype=dtype)
 
 

@@ -24,6 +24,7 @@ from .reference import Reference, encode_clip, encode_posterior
 from .reference_bank import ReferenceBank
 from .split_geglu import install_split_geglu
 from .subpixel_upsampling import install_subpixel_upsampling
+from .vae_layout import use_vae_layout
 from .reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet
 from .sampling import Conditioning, Denoiser, ProgressCallback
 from .schedulers import make_scheduler
@@ -73,6 +74,7 @@ class FaceAnonPipeline:
             if net is not None and net.dtype != self.dtype:
                 net.to(dtype=self.dtype)
         self.placement = placement or DirectPlacement(self.device)
+        self.vae_format = torch.contiguous_format if models.vae is None else use_vae_layout(models.vae, self.device)
         self.bank = ReferenceBank()
         state_keys = consumed_state_keys(models.unet)
         self.source_recorder = install_capture(models.source_referencenet, state_keys)
@@ -109,7 +111,7 @@ class FaceAnonPipeline:
     def encode_posterior(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """[B, 3, H, W] in 0..1 -> the VAE posterior's unscaled mean and std (float32)."""
         self.placement.load(self.models.vae)
-        return encode_posterior(self.models.vae, images.to(self.device))
+        return encode_posterior(self.models.vae, images.to(self.device).contiguous(memory_format=self.vae_format))
 
     def encode_clip(self, images: torch.Tensor) -> torch.Tensor:
         """[B, 3, H, W] in 0..1 -> [B, 1, C] unprojected pooled CLIP output (float32)."""
@@ -120,10 +122,11 @@ class FaceAnonPipeline:
         """Unscaled latents -> [B, 3, H, W] in -1..1 (unclamped)."""
         vae = self.models.vae
         self.placement.load(vae)
-        images = vae.decode(latents.to(self.device, vae.dtype), return_dict=False)[0]
+        latents = latents.to(self.device).contiguous(memory_format=self.vae_format)
+        images = vae.decode(latents.to(vae.dtype), return_dict=False)[0]
         if not torch.isfinite(images).all() and vae.dtype != torch.float32:
             warnings.warn("Non-finite VAE output in half precision; decoding again in fp32.", stacklevel=2)
-            images = vae.float().decode(latents.to(self.device, torch.float32), return_dict=False)[0]
+            images = vae.float().decode(latents.float(), return_dict=False)[0]
             vae.to(self.dtype)
         return images
 

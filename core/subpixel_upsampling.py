@@ -61,8 +61,8 @@ class SubpixelUpsampleForward:
     def kernels(self) -> torch.Tensor:
         weight = self.conv.weight
         if self._kernels is None or self._kernels.device != weight.device or self._kernels.dtype != weight.dtype:
-            with torch.no_grad():
-                self._kernels = phase_kernels(weight)
+            with torch.no_grad():  # summed in fp32: in bf16 each sum of taps would round again
+                self._kernels = phase_kernels(weight.float()).to(weight.dtype)
         return self._kernels
 
     def release(self) -> None:

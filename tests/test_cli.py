@@ -382,7 +382,13 @@ def test_doctor_lists_missing_files_with_sizes_and_sources(tmp_path, capsys):
         assert line in out
     assert "huggingface.co/hkung/face-anon-simple/resolve/main/unet/diffusion_pytorch_model.safetensors" in out
     assert "11 required files missing" in out and "faceanon download" in out
-    assert "torch" in out and "diffusers" in out and "Device: cpu, precision float32" in out
+    assert "torch" in out and "diffusers" in out
+    from faceanon.core.precision import cpu_has_native_bf16
+
+    auto = "bf16 (auto: this CPU computes bf16 natively)" if cpu_has_native_bf16() else "fp32 (auto)"
+    assert f"Device: cpu, precision {auto}" in out
+    assert main(["doctor", "--models", str(tmp_path), "--device", "cpu", "--dtype", "fp32"]) == 1
+    assert "Device: cpu, precision fp32\n" in capsys.readouterr().out
 
 
 def test_doctor_when_everything_is_present(models, capsys):
