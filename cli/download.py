@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from .fetch import fetch_missing
+from .model_paths import fetch_missing
 from ..core.model_files import GROUPS
 from .model_paths import models_root
 

@@ -14,9 +14,10 @@ import torch
 import torch.nn.functional as F
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
+from .state_recorder import StateRecorder
+
 if TYPE_CHECKING:
     from .reference_bank import ReferenceBank
-    from .reference_routing import StateRecorder
 
 
 def scaled_dot_product(attn: Attention, query, key, value, upcast: bool = False) -> torch.Tensor:

@@ -23,7 +23,6 @@ from .precision import non_finite_advice
 from .errors import FaceAnonError
 from .face_report import BY_BOX, GENERATION_FAILED, TOO_SMALL, UNALIGNABLE, FaceRecord
 from .faces import (
-    REDACTION_METHODS,
     AlignedFace,
     Detector,
     Face,
@@ -33,6 +32,7 @@ from .faces import (
     select_faces,
     uncovered_faces,
 )
+from .face_settings import Compositing, FaceSelection, FailClosed
 from .faces.image_io import as_array
 from .redacted_faces import redact_recorded_faces
 from .seeds import check_seed, offset_seed
@@ -42,42 +42,6 @@ log = logging.getLogger("faceanon")
 
 FACE_SIZE = 512
 ON_NO_FACE = ("passthrough", "error")
-
-
-@dataclass
-class FaceSelection:
-    """Which detected faces to process (see ``faces.select_faces``)."""
-
-    min_score: float = 0.0
-    min_size: float = 0.0
-    max_faces: int = 0
-    order: str = "largest"
-    indices: Optional[str] = None
-
-
-@dataclass
-class Compositing:
-    """How generated faces are blended back (see ``faces.paste_faces``)."""
-
-    feather: float = 0.06
-    grow: float = 0.0
-    color_match: bool = False
-
-
-@dataclass
-class FailClosed:
-    """What happens to a face that cannot be generated: redacted with ``method``, or, when disabled, an error.
-
-    Faces whose box is under ``min_face_size`` px are redacted: there is too little of them to generate.
-    """
-
-    enabled: bool = True
-    method: str = "blur"
-    min_face_size: float = 12.0
-
-    def __post_init__(self):
-        if self.method not in REDACTION_METHODS:
-            raise FaceAnonError(f"fallback: expected one of {', '.join(REDACTION_METHODS)}, got {self.method!r}")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from diffusers.models.attention_processor import AttnProcessor2_0
 
 from .attention_processors import ReferenceAttnProcessor, ReferenceCaptureProcessor
 from .cross_attention import TwoTokenCrossAttnProcessor
+from .state_recorder import CaptureComplete, StateRecorder  # noqa: F401 - also their home before 0.3
 
 _ATTN1_SUFFIX = ".attn1.processor"
 
@@ -38,30 +39,6 @@ def consumed_state_keys(unet: UNet2DConditionModel) -> list[str]:
     """The states the UNet reads, in forward order (diffusers lists the mid block after the up blocks)."""
     keys = dict.fromkeys(routed_state_key(layer) for layer in self_attention_layers(unet))
     return sorted(keys, key=lambda k: next(i for i, part in enumerate(_FORWARD_ORDER) if k.startswith(part)))
-
-
-class CaptureComplete(Exception):
-    """Raised from inside a ReferenceNet once its last consumed state is recorded: the rest is not needed."""
-
-
-class StateRecorder:
-    """Collects one ReferenceNet pass's consumed states."""
-
-    def __init__(self, keys: list[str]):
-        self.keys = list(keys)
-        self.states: dict[str, torch.Tensor] = {}
-
-    def record(self, key: str, hidden_states: torch.Tensor) -> None:
-        self.states[key] = hidden_states
-        if len(self.states) == len(self.keys):
-            raise CaptureComplete
-
-    def take(self) -> dict[str, torch.Tensor]:
-        states, self.states = self.states, {}
-        missing = [k for k in self.keys if k not in states]
-        if missing:
-            raise RuntimeError(f"ReferenceNet pass ended without producing states {missing}")
-        return {k: states[k] for k in self.keys}
 
 
 def install_capture(referencenet: UNet2DConditionModel, keys: list[str]) -> StateRecorder:

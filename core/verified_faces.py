@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from .errors import FaceAnonError
 from .face_report import GENERATION_FAILED, RECOGNIZABLE, FaceRecord
+from .face_settings import FailClosed
 from .faces import Face
 from .seeds import offset_seed
 
-if TYPE_CHECKING:
-    from .photos import FailClosed
 
 log = logging.getLogger("faceanon")
 

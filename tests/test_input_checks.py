@@ -4,12 +4,11 @@ way at every entry point, before any work: pixel values, seeds, devices, model f
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, TINY_MODEL
+from conftest import TINY_MODEL, YUNET, shared_file
 from faceanon.core import FaceAnonError, FaceAnonPipeline, ModelFileError, StaticFaces, redact_faces
 from faceanon.core.faces import Face
 from faceanon.core.private_save import save_private_images
@@ -17,18 +16,12 @@ from faceanon.core.reference import Reference
 from faceanon.core.seeds import MAX_SEED, check_seed, offset_seed
 from PIL import Image
 
-FACES = Path(ROOT).parent / "shared" / "faces"
-YUNET = Path(ROOT).parent / "shared" / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
-needs_detector = pytest.mark.skipif(not (FACES.is_dir() and YUNET.is_file()),
-                                    reason="needs the shared photos and YuNet")
 SMALL = dict(steps=1, guidance=1.0)
 
 
 @pytest.fixture(scope="module")
 def photo() -> np.ndarray:
-    if not FACES.is_dir():
-        pytest.skip(f"needs the shared photos in {FACES}")
-    image = Image.open(FACES / "ageitgey__examples_two_people.jpg").convert("RGB")
+    image = Image.open(shared_file("faces", "ageitgey__examples_two_people.jpg")).convert("RGB")
     image.thumbnail((400, 400))
     return np.asarray(image)
 
@@ -37,9 +30,7 @@ def photo() -> np.ndarray:
 def detector():
     from faceanon.core import FaceDetector
 
-    if not YUNET.is_file():
-        pytest.skip(f"needs {YUNET}")
-    return FaceDetector(YUNET)
+    return FaceDetector(YUNET)  # the test model that ships in tests/fixtures
 
 
 def _two_faces(photo) -> StaticFaces:
@@ -49,7 +40,6 @@ def _two_faces(photo) -> StaticFaces:
 
 
 # -- pixel values: a float photo in 0..255 ------------------------------------------------------------
-@needs_detector
 def test_float_photo_in_0_255_is_refused_by_every_entry_point(photo, detector, pipeline):
     from faceanon.nodes.conversions import check_image
 
@@ -73,7 +63,6 @@ def test_float_photo_in_0_255_is_refused_by_every_entry_point(photo, detector, p
         pipeline.swap_faces(wrong, photo, detector, **SMALL)
 
 
-@needs_detector
 def test_float_photo_in_0_1_is_the_same_photo_as_uint8(photo, detector):
     as_uint8 = [face.box for face in detector.detect(photo)]
     as_float = [face.box for face in detector.detect(photo.astype(np.float32) / 255)]
@@ -93,7 +82,6 @@ def test_nan_pixels_and_other_dtypes_are_refused():
         as_array(np.zeros((8, 8, 3), np.int64), "photo")
 
 
-@needs_detector
 def test_empty_image_and_missing_faces_are_face_anon_errors(detector, photo):
     for empty in (np.zeros((0, 0, 3), np.uint8), np.zeros((0, 5, 3), np.uint8)):
         with pytest.raises(FaceAnonError, match="image: the image is empty"):

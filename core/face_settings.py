@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Settings objects of the in-the-wild path: which faces, how they are blended back, what happens to a face that
+cannot be generated. Nodes, the CLI and the Python API each build them once and pass them down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .errors import FaceAnonError
+from .faces import REDACTION_METHODS
+
+
+@dataclass
+class FaceSelection:
+    """Which detected faces to process (see ``faces.select_faces``)."""
+
+    min_score: float = 0.0
+    min_size: float = 0.0
+    max_faces: int = 0
+    order: str = "largest"
+    indices: Optional[str] = None
+
+
+@dataclass
+class Compositing:
+    """How generated faces are blended back (see ``faces.paste_faces``)."""
+
+    feather: float = 0.06
+    grow: float = 0.0
+    color_match: bool = False
+
+
+@dataclass
+class FailClosed:
+    """What happens to a face that cannot be generated: redacted with ``method``, or, when disabled, an error.
+
+    Faces whose box is under ``min_face_size`` px are redacted: there is too little of them to generate.
+    """
+
+    enabled: bool = True
+    method: str = "blur"
+    min_face_size: float = 12.0
+
+    def __post_init__(self):
+        if self.method not in REDACTION_METHODS:
+            raise FaceAnonError(f"fallback: expected one of {', '.join(REDACTION_METHODS)}, got {self.method!r}")
