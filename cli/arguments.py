@@ -6,19 +6,12 @@ from __future__ import annotations
 import argparse
 import math
 
-from ..core.seeds import MAX_SEED
-from .choices import (
-    DETECTION_MODES,
-    DOWNLOAD_TARGETS,
-    DTYPES,
-    FACE_ORDERS,
-    FRAMINGS,
-    MAX_STEPS,
-    REDACTION_METHODS,
-    SCHEDULERS,
-)
+from ..core import options
+from ..core.model_catalog import GROUPS
+from ..core.options import MAX_STEPS, Option
 
-DEFAULT_BATCH = 4
+DOWNLOAD_TARGETS = ("all", *GROUPS)
+DEFAULT_BATCH = options.BATCH_SIZE.default
 DEFAULT_PHOTOS_IN_MEMORY = 8
 DEFAULT_MEGAPIXELS_IN_MEMORY = 200.0  # e.g. 8 photos of 24 MP: 0.6 GB as 8-bit RGB, as much again for the results
 MODELS_HELP = "models folder (default: $FACEANON_MODELS, else ~/.cache/faceanon)"
@@ -31,7 +24,8 @@ def _ranged(convert, low, high=None, *, low_open=False):
         try:
             value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {convert.__name__} number, got {text!r}") from None
+            kind = "a whole number" if convert is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
         if isinstance(value, float) and not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
         too_low = value <= low if low_open else value < low
@@ -41,6 +35,22 @@ def _ranged(convert, low, high=None, *, low_open=False):
         return value
 
     return parse
+
+
+def _add(parser, option: Option, flag: str, *, metavar: str | None = None, **narrowed) -> None:
+    """``flag`` for ``option``: its default, choices or range (``narrowed`` may narrow it) and its help."""
+    bounds = {"low": option.low, "high": option.high, "low_open": option.low_open, **narrowed}
+    kwargs = {"default": option.default}  # the attribute stays the flag's own name (args.min_face, args.batch)
+    shown = option.default if option.default != "" else "none"
+    if option.kind is bool:
+        kwargs["action"] = argparse.BooleanOptionalAction
+        shown = "on" if option.default else "off"
+    elif option.choices:
+        kwargs["choices"] = option.choices
+    else:
+        kwargs["type"] = _ranged(option.kind, bounds["low"], bounds["high"], low_open=bounds["low_open"])
+        kwargs["metavar"] = metavar
+    parser.add_argument(flag, help=f"{option.help} (default {shown})", **kwargs)
 
 
 def _file_options(parser: argparse.ArgumentParser, what: str = "INPUT") -> None:
@@ -71,18 +81,11 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
 
 def _face_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("faces")
-    group.add_argument("--framing", choices=FRAMINGS, default="whole_face",
-                       help="crop around each face: whole_face (default) or ffhq")
-    group.add_argument("--min-face", type=_ranged(float, 0), default=0.0, metavar="PX",
-                       help="ignore faces whose box is smaller than PX pixels (default 0: every face)")
-    group.add_argument("--max-faces", type=_ranged(int, 0), default=0, metavar="N",
-                       help="process at most N faces per image, in --order (default 0: all)")
-    group.add_argument("--order", choices=FACE_ORDERS, default="largest", help="face order (default largest)")
-    group.add_argument("--detection", choices=DETECTION_MODES, default="recall",
-                       help="recall (default): YuNet and CenterFace together, for photos and crowds (faces from "
-                            "10 px, close-ups, faces cut by the border; needs DIR/detectors/centerface.onnx); "
-                            "accurate: YuNet alone, faces from 15 px at 1080p; fast: faces from 30 px at 1080p, "
-                            "~40 ms a 1080p frame on one core, for video frames")
+    _add(group, options.FRAMING, "--framing")
+    _add(group, options.MIN_SIZE, "--min-face", metavar="PX")
+    _add(group, options.MAX_FACES, "--max-faces", metavar="N")
+    _add(group, options.ORDER, "--order")
+    _add(group, options.DETECTION, "--detection")
     group.add_argument("--review", metavar="DIR",
                        help="also write, per input, DIR/<name>.review.png: the result with each face's box, score "
                             "and the model that found it, to check by eye (existing files are never replaced)")
@@ -91,17 +94,12 @@ def _face_options(parser: argparse.ArgumentParser) -> None:
 def _generation_options(parser: argparse.ArgumentParser, with_degree: bool) -> None:
     group = parser.add_argument_group("generation")
     if with_degree:
-        group.add_argument("--degree", type=_ranged(float, 0, low_open=True), default=1.25,
-                           help="anonymization degree, > 0 (default 1.25; 1.2-1.3 recommended)")
-    group.add_argument("--steps", type=_ranged(int, 1, MAX_STEPS), default=25,
-                       help=f"sampling steps, 1..{MAX_STEPS} (default 25)")
-    group.add_argument("--guidance", type=_ranged(float, 1, 100), default=4.0,
-                       help="classifier-free guidance (default 4; 1 disables it and runs twice as fast)")
-    group.add_argument("--seed", type=_ranged(int, 0, MAX_SEED), default=0,
-                       help="seed; face j of every image uses seed + j, wrapping past the largest (default 0)")
-    group.add_argument("--scheduler", choices=SCHEDULERS, default="ddpm", help="sampler (default ddpm)")
-    group.add_argument("--batch", type=_ranged(int, 1, 256), default=DEFAULT_BATCH, metavar="N",
-                       help=f"faces per UNet call, gathered across the photos in memory (default {DEFAULT_BATCH})")
+        _add(group, options.DEGREE, "--degree", low_open=True)  # degree 0 is a swap: that is the swap command
+    _add(group, options.STEPS, "--steps")
+    _add(group, options.GUIDANCE, "--guidance")
+    _add(group, options.SEED, "--seed")  # face j uses seed + j, wrapping around past the largest seed
+    _add(group, options.SCHEDULER, "--scheduler")
+    _add(group, options.BATCH_SIZE, "--batch", metavar="N")
     group.add_argument("--max-photos-in-memory", type=_ranged(int, 1, 4096), default=DEFAULT_PHOTOS_IN_MEMORY,
                        metavar="N", help="photos read before their faces are generated together "
                                          f"(default {DEFAULT_PHOTOS_IN_MEMORY})")
@@ -111,10 +109,8 @@ def _generation_options(parser: argparse.ArgumentParser, with_degree: bool) -> N
                             f"{DEFAULT_MEGAPIXELS_IN_MEMORY:g}; one photo is always taken, however large)")
     group.add_argument("--aligned", action="store_true",
                        help="inputs are aligned 512x512 face crops: no detection, each whole image is a face")
-    group.add_argument("--fail-closed", action=argparse.BooleanOptionalAction, default=True,
-                       help="redact a face that cannot be generated instead of failing the file (default on)")
-    group.add_argument("--fallback", choices=REDACTION_METHODS, default="blur",
-                       help="how --fail-closed redacts (default blur)")
+    _add(group, options.FAIL_CLOSED, "--fail-closed")
+    _add(group, options.FALLBACK, "--fallback")
     _device_options(group)
 
 
@@ -128,18 +124,14 @@ def _verification_options(parser: argparse.ArgumentParser, with_retries: bool = 
         group.add_argument("--verify", action="store_true",
                            help="check every redacted face with face recognition (SFace, in DIR/recognizers) and "
                                 "black out the ones it still matches to the original")
-    group.add_argument("--similarity-threshold", type=_ranged(float, -1, 1), default=0.363, metavar="S",
-                       help="cosine similarity at or above which a face counts as recognizable (default 0.363, "
-                            "OpenCV's SFace 'same person' value)")
+    _add(group, options.SIMILARITY_THRESHOLD, "--similarity-threshold", metavar="S")
     if with_retries:
-        group.add_argument("--max-retries", type=_ranged(int, 0, 10), default=2, metavar="N",
-                           help="new attempts for a recognizable face before it is redacted (default 2)")
+        _add(group, options.MAX_RETRIES, "--max-retries", metavar="N")
 
 
 def _device_options(parser) -> None:
     parser.add_argument("--device", help="torch device, e.g. cuda, cuda:1, mps, cpu (default: the best available)")
-    parser.add_argument("--dtype", choices=DTYPES, default="auto",
-                        help="precision (default auto: fp16 on GPUs; on CPUs bf16 where computed natively (AMX, AVX-512 BF16), else fp32; fp32 matches the reference implementation exactly)")
+    _add(parser, options.PRECISION, "--dtype")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     redact = commands.add_parser("redact", help="blur, pixelate or blank faces (detector only, no diffusion model)",
                                  description="Classic redaction of every selected face; needs only the face detector.")
     _file_options(redact)
-    redact.add_argument("--method", choices=REDACTION_METHODS, default="blur", help="redaction (default blur)")
+    redact.add_argument("--method", choices=options.REDACTION_METHODS, default="blur", help="redaction (default blur)")
     _verification_options(redact, with_retries=False)
     _face_options(redact)
     _model_options(redact)
@@ -192,7 +184,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="anonymize these photos in fp32 and in the faster precision (--dtype, else what auto "
                              "picks, else bf16) with the real model, and print how alike the results are by face "
                              "recognition; exit 1 when a face differs in identity")
-    doctor.add_argument("--steps", type=_ranged(int, 1, MAX_STEPS), default=25,
-                        help="sampling steps for --compare-precision (default 25, as a run)")
+    _add(doctor, options.STEPS, "--steps")
     _device_options(doctor)
     return parser

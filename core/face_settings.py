@@ -9,6 +9,7 @@ from typing import Optional
 
 from .errors import FaceAnonError
 from .faces import REDACTION_METHODS
+from .options import COLOR_MATCH, FAIL_CLOSED, FALLBACK, FEATHER, GROW, MAX_FACES, MIN_SIZE, ORDER
 
 
 @dataclass
@@ -16,9 +17,9 @@ class FaceSelection:
     """Which detected faces to process (see ``faces.select_faces``)."""
 
     min_score: float = 0.0
-    min_size: float = 0.0
-    max_faces: int = 0
-    order: str = "largest"
+    min_size: float = MIN_SIZE.default
+    max_faces: int = MAX_FACES.default
+    order: str = ORDER.default
     indices: Optional[str] = None
 
 
@@ -26,9 +27,9 @@ class FaceSelection:
 class Compositing:
     """How generated faces are blended back (see ``faces.paste_faces``)."""
 
-    feather: float = 0.06
-    grow: float = 0.0
-    color_match: bool = False
+    feather: float = FEATHER.default
+    grow: float = GROW.default
+    color_match: bool = COLOR_MATCH.default
 
 
 @dataclass
@@ -38,8 +39,8 @@ class FailClosed:
     Faces whose box is under ``min_face_size`` px are redacted: there is too little of them to generate.
     """
 
-    enabled: bool = True
-    method: str = "blur"
+    enabled: bool = FAIL_CLOSED.default
+    method: str = FALLBACK.default
     min_face_size: float = 12.0
 
     def __post_init__(self):

@@ -33,6 +33,7 @@ from .faces import (
     uncovered_faces,
 )
 from .face_settings import Compositing, FaceSelection, FailClosed
+from .options import BATCH_SIZE, ON_NO_FACE
 from .faces.image_io import as_array
 from .redacted_faces import redact_recorded_faces
 from .seeds import check_seed, offset_seed
@@ -41,7 +42,6 @@ from .verified_faces import Verification, verify_and_retry
 log = logging.getLogger("faceanon")
 
 FACE_SIZE = 512
-ON_NO_FACE = ("passthrough", "error")
 
 
 @dataclass
@@ -118,7 +118,7 @@ def generate_faces(
     guidance: float,
     steps: int,
     scheduler: str,
-    batch_size: int = 8,
+    batch_size: int = BATCH_SIZE.default,
     fail_closed: bool = False,
     callback: Optional[Callable[[int, int, torch.Tensor], None]] = None,
 ) -> list[Optional[np.ndarray]]:
@@ -181,7 +181,7 @@ def process_photos(
     fail_closed: Optional[FailClosed] = None,
     on_no_face: str = "passthrough",
     masks: Optional[Sequence[Optional[np.ndarray]]] = None,
-    batch_size: int = 8,
+    batch_size: int = BATCH_SIZE.default,
     callback=None,
     verification: Optional[Verification] = None,
 ) -> list[PhotoResult]:

@@ -17,6 +17,7 @@ from .errors import FaceAnonError
 from .faces import load_detector
 from .images import ImageInput, to_hwc_numpy, to_image_batch
 from .loading import FaceAnonModels, load_models
+from .options import BATCH_SIZE, DEGREE, GUIDANCE, MAX_STEPS, SCHEDULER, STEPS
 from .photos import Compositing, FaceSelection, FailClosed, process_photos
 from .placement import DirectPlacement
 from .randomness import draw_normal, item_generators
@@ -31,13 +32,12 @@ from .schedulers import make_scheduler
 from .seeds import check_seed
 from .verified_faces import Verification
 
-DEFAULT_DEGREE = 1.25
-DEFAULT_GUIDANCE = 4.0
-DEFAULT_STEPS = 25
-DEFAULT_SCHEDULER = "ddpm"
+DEFAULT_DEGREE = DEGREE.default
+DEFAULT_GUIDANCE = GUIDANCE.default
+DEFAULT_STEPS = STEPS.default
+DEFAULT_SCHEDULER = SCHEDULER.default
 DEFAULT_SIZE = 512
 SD_LATENT_SCALE = 0.18215
-MAX_STEPS = 999  # SD2.1 "leading" spacing with steps_offset 1 would ask for timestep 1000 at 1000 steps
 
 
 @dataclass
@@ -310,7 +310,7 @@ class FaceAnonPipeline:
         fail_closed: Optional[FailClosed] = None,
         on_no_face: str = "passthrough",
         mask: Optional[np.ndarray] = None,
-        batch_size: int = 8,
+        batch_size: int = BATCH_SIZE.default,
         callback: Optional[ProgressCallback] = None,
         verification: Optional[Verification] = None,
     ):
@@ -348,7 +348,7 @@ class FaceAnonPipeline:
         fail_closed: Optional[FailClosed] = None,
         on_no_face: str = "passthrough",
         mask: Optional[np.ndarray] = None,
-        batch_size: int = 8,
+        batch_size: int = BATCH_SIZE.default,
         callback: Optional[ProgressCallback] = None,
     ):
         """Put the largest face of ``source`` onto every selected face of ``image``; see anonymize_faces."""

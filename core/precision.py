@@ -19,9 +19,10 @@ from typing import Callable, Optional
 import torch
 
 from .errors import FaceAnonError
+from .options import PRECISIONS
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-PRECISION_CHOICES = ("auto", *DTYPES)
+PRECISION_CHOICES = PRECISIONS  # "auto" and the names of DTYPES
 # CPU features that run bf16 arithmetic in hardware (the names of torch's capability report and of Linux's
 # /proc/cpuinfo flags).
 NATIVE_BF16_CPU_FEATURES = ("amx_bf16", "avx512_bf16")

@@ -10,7 +10,7 @@ import numbers
 
 from .errors import FaceAnonError
 
-MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes at most a signed 64-bit value
+from .options import MAX_SEED  # noqa: F401 - its home is options.py
 
 
 def check_seed(seed, name: str = "seed") -> int:

@@ -19,12 +19,13 @@ import numpy as np
 from .errors import ModelFileError, ModelFileMissingError
 from .faces import Detector, Face, FaceDetector, select_faces
 from .faces.image_io import ImageLike, as_rgb_uint8
+from .options import SIMILARITY_THRESHOLD
 from .faces.nms import box_iou
 from .model_files import SFACE, record, require, search_roots
 
 # OpenCV's SFace sample calls two faces the same person at cosine similarity >= 0.363 (its L2
 # threshold is 1.128); the OpenCV Zoo evaluation on LFW puts the equal-error point there.
-SFACE_COSINE_THRESHOLD = 0.363
+SFACE_COSINE_THRESHOLD = SIMILARITY_THRESHOLD.default  # OpenCV's SFace "same person" value
 # The output face is the detection that overlaps the original box best, if at least this much.
 MATCH_IOU = 0.3
 # A face the detector only half believes in is still a face an attacker's detector may find, so the

@@ -22,6 +22,7 @@ from .errors import FaceAnonError
 from .face_report import GENERATION_FAILED, RECOGNIZABLE, FaceRecord
 from .face_settings import FailClosed
 from .faces import Face
+from .options import DEGREE_STEP, MAX_DEGREE, MAX_RETRIES
 from .seeds import offset_seed
 
 
@@ -44,9 +45,9 @@ class Verification:
 
     verifier: object
     threshold: Optional[float] = None
-    max_retries: int = 2
-    degree_step: float = 0.1
-    max_degree: float = 1.5
+    max_retries: int = MAX_RETRIES.default
+    degree_step: float = DEGREE_STEP.default
+    max_degree: float = MAX_DEGREE.default
 
     def __post_init__(self):
         if isinstance(self.max_retries, bool) or int(self.max_retries) != self.max_retries or self.max_retries < 0:

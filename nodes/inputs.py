@@ -1,71 +1,55 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Input declarations shared by several nodes, so each has one tooltip and one default."""
+"""Node inputs built from core's option records (core/options.py), so that a node and the CLI share each
+option's default, range, choices and help."""
 
-from ..core.pipeline import DEFAULT_DEGREE, DEFAULT_GUIDANCE, DEFAULT_SIZE, DEFAULT_STEPS, MAX_STEPS
-from ..core.randomness import MAX_SEED
-from ..core.schedulers import SCHEDULER_NAMES
+from ..core import options
+from ..core.options import Option
+from ..core.pipeline import DEFAULT_SIZE
+
+_WIDGETS = {bool: "BOOLEAN", int: "INT", float: "FLOAT", str: "STRING"}
+
+
+def node_input(option: Option, *, tooltip: str = "", **narrowed) -> tuple:
+    """The ComfyUI input tuple of ``option``; ``narrowed`` narrows its widget (e.g. a smaller maximum)."""
+    text = option.help[0].upper() + option.help[1:] + "." + (f" {tooltip}" if tooltip else "")
+    if option.choices:
+        return list(option.choices), {"default": option.default, "tooltip": text}
+    spec = {"default": option.default}
+    for key, value in (("min", option.low), ("max", option.high), ("step", option.step)):
+        if value is not None:
+            spec[key] = value
+    return _WIDGETS[option.kind], {**spec, **narrowed, "tooltip": text}
+
 
 MODEL = ("FACEANON_MODEL", {"tooltip": "The model from FaceAnon Load Model."})
-DEGREE = (
-    "FLOAT",
-    {
-        "default": DEFAULT_DEGREE,
-        "min": 0.0,
-        "max": 3.0,
-        "step": 0.05,
-        "tooltip": "Anonymization degree d: 0 keeps the source identity (swap), 1 removes it, above 1 pushes "
-        "past it. 1.2-1.3 is recommended; above 1.5 faces become invalid.",
-    },
-)
-SEED = (
-    "INT",
-    {
-        "default": 0,
-        "min": 0,
-        "max": MAX_SEED - 4096,
-        "control_after_generate": True,
-        "tooltip": "Random seed. Image i of a batch uses seed + i, so its result never depends on the others.",
-    },
-)
-STEPS = ("INT", {"default": DEFAULT_STEPS, "min": 1, "max": MAX_STEPS, "tooltip": "Denoising steps (25 is the in-the-wild default; 50-200 for the finest detail)."})
-GUIDANCE = (
-    "FLOAT",
-    {
-        "default": DEFAULT_GUIDANCE,
-        "min": 1.0,
-        "max": 30.0,
-        "step": 0.1,
-        "tooltip": "Classifier-free guidance toward the source identity (or away from it when anonymizing). "
-        "4.0 is the paper's value; 1.0 disables guidance and runs twice as fast.",
-    },
-)
-SCHEDULER = (list(SCHEDULER_NAMES), {"default": "ddpm", "tooltip": "Sampler. ddpm matches the reference implementation."})
+DEGREE = node_input(options.DEGREE)
+# ComfyUI's "control after generate" adds to the seed after each run; the headroom keeps it in range.
+SEED = node_input(options.SEED, max=options.MAX_SEED - 4096, control_after_generate=True)
+STEPS = node_input(options.STEPS)
+GUIDANCE = node_input(options.GUIDANCE)
+SCHEDULER = node_input(options.SCHEDULER)
 SIZE = {"default": DEFAULT_SIZE, "min": 64, "max": 2048, "step": 8}
 WIDTH = ("INT", {**SIZE, "tooltip": "Width the face is processed at (the model was trained at 512)."})
 HEIGHT = ("INT", {**SIZE, "tooltip": "Height the face is processed at (the model was trained at 512)."})
 
 DETECTOR = ("FACEANON_DETECTOR", {"tooltip": "The face detector from FaceAnon Load Face Detector."})
-FRAMING = (
-    ["whole_face", "ffhq"],
-    {"default": "whole_face", "tooltip": "Crop framing: whole_face is the official in-the-wild framing (face plus "
-     "some forehead and hair); ffhq is the eye/mouth alignment of the training images."},
-)
-MIN_SIZE = ("INT", {"default": 0, "min": 0, "max": 8192, "tooltip": "Ignore faces whose box is smaller than this many pixels."})
-MAX_FACES = ("INT", {"default": 0, "min": 0, "max": 1000, "tooltip": "Process at most this many faces per image (0 = all)."})
-ORDER = (
-    ["largest", "left_to_right", "right_to_left", "top_to_bottom"],
-    {"default": "largest", "tooltip": "Face order, used by max_faces and indices."},
-)
-INDICES = ("STRING", {"default": "", "tooltip": "Only these faces, by position in the order above, e.g. '0,2'. Empty = all."})
+FRAMING = node_input(options.FRAMING)
+MIN_SIZE = node_input(options.MIN_SIZE)
+MAX_FACES = node_input(options.MAX_FACES)
+ORDER = node_input(options.ORDER)
+INDICES = node_input(options.INDICES)
 SELECTION_MASK = ("MASK", {"tooltip": "Optional: only faces whose box centre lies inside this mask are processed."})
-FEATHER = ("FLOAT", {"default": 0.06, "min": 0.0, "max": 0.5, "step": 0.01,
-                     "tooltip": "Soft edge of the pasted face, as a fraction of the crop side."})
-GROW = ("FLOAT", {"default": 0.0, "min": -0.25, "max": 0.3, "step": 0.01,
-                  "tooltip": "Grow (positive) or shrink (negative) the pasted face region, as a fraction of the crop side."})
-COLOR_MATCH = ("BOOLEAN", {"default": False, "tooltip": "Match the new face's colour and brightness to the original skin."})
-BATCH_SIZE = ("INT", {"default": 4, "min": 1, "max": 64, "tooltip": "Faces per UNet call (more is faster on a big GPU)."})
-FAIL_CLOSED = ("BOOLEAN", {"default": True, "tooltip": "Redact any detected face that could not be anonymized (too "
-                           "small, sampler error, invalid output) instead of leaving it unchanged."})
-FALLBACK = (["blur", "pixelate", "black", "fill"], {"default": "blur", "tooltip": "How fail-closed faces are redacted."})
-ON_NO_FACE = (["passthrough", "error"], {"default": "passthrough", "tooltip": "When an image has no face: pass it "
-                                         "through unchanged (with a warning in the log), or stop the graph with an error."})
+FEATHER = node_input(options.FEATHER)
+GROW = node_input(options.GROW)
+COLOR_MATCH = node_input(options.COLOR_MATCH)
+# A node's batch lives in one GPU's memory with ComfyUI's other models: 64 faces is already a lot there.
+BATCH_SIZE = node_input(options.BATCH_SIZE, max=64)
+FAIL_CLOSED = node_input(options.FAIL_CLOSED)
+FALLBACK = node_input(options.FALLBACK)
+ON_NO_FACE = node_input(options.ON_NO_FACE_OPTION)
+PRECISION = node_input(options.PRECISION)
+# Negative similarities mean "unlike": a threshold there would call every face recognizable.
+SIMILARITY_THRESHOLD = node_input(options.SIMILARITY_THRESHOLD, min=0.0)
+MAX_RETRIES = node_input(options.MAX_RETRIES)
+DEGREE_STEP = node_input(options.DEGREE_STEP)
+MAX_DEGREE = node_input(options.MAX_DEGREE)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-from ..core.precision import DTYPES, PRECISION_CHOICES
 from ..core.download import download_models
 from ..core.errors import ModelFileError
 from ..core.loading import load_models
@@ -17,12 +16,13 @@ from ..core.model_files import (
     file_line,
     status_in_folder,
 )
+from ..core.precision import DTYPES
 from .comfy_encoders import check_clip_vision, check_vae
 from .comfy_pipeline import ComfyFaceAnonPipeline
+from .inputs import PRECISION
 from .memory import auto_dtype, compute_device
 from .paths import FOLDER_KEY, available_models, download_hint, model_path
 
-PRECISIONS = PRECISION_CHOICES  # the name saved workflows' tooling knows
 
 
 class FaceAnonModelLoader:
@@ -49,15 +49,7 @@ class FaceAnonModelLoader:
                         f"conditioning_referencenet/ (from {component_records('unet')[1].source.repo}).",
                     },
                 ),
-                "precision": (
-                    list(PRECISIONS),
-                    {
-                        "default": "auto",
-                        "tooltip": "auto: fp16 on GPUs that support it, else bf16; on the CPU bf16 where the "
-                        "processor computes it natively (Intel AMX or AVX-512 BF16, AMD Zen 4), else fp32. "
-                        "fp32 reproduces the reference implementation exactly; bf16 differs slightly (see README).",
-                    },
-                ),
+                "precision": PRECISION,
                 "download": (
                     "BOOLEAN",
                     {

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from ..core.faces import FaceDetector
 from ..core.model_files import SFACE, YUNET, human_size, record
-from ..core.verification import SFACE_COSINE_THRESHOLD, VERIFICATION_SCORE_THRESHOLD, IdentityVerifier
+from ..core.verification import VERIFICATION_SCORE_THRESHOLD, IdentityVerifier
 from ..core.verified_faces import Verification
+from .inputs import DEGREE_STEP, MAX_DEGREE, MAX_RETRIES, SIMILARITY_THRESHOLD
 from .paths import AUTO, file_choices, model_file
 
 VERIFIER = ("FACEANON_VERIFIER", {"tooltip": "Optional: the identity verifier from FaceAnon Load Identity Verifier. "
@@ -30,16 +31,8 @@ class FaceAnonVerifierLoader:
     def INPUT_TYPES(cls):
         return {
             "required": {
-                "similarity_threshold": ("FLOAT", {
-                    "default": SFACE_COSINE_THRESHOLD, "min": 0.0, "max": 1.0, "step": 0.001,
-                    "tooltip": "A face whose cosine similarity to the original is at least this is still "
-                    "recognizable. 0.363 is OpenCV's SFace 'same person' threshold; lower is stricter."}),
-                "max_retries": ("INT", {"default": 2, "min": 0, "max": 10, "tooltip": "How many times a recognizable "
-                                "face is generated again (new seed, stronger degree) before it is redacted."}),
-                "degree_step": ("FLOAT", {"default": 0.1, "min": 0.0, "max": 1.0, "step": 0.05, "tooltip": "How much "
-                                "the degree grows at each retry."}),
-                "max_degree": ("FLOAT", {"default": 1.5, "min": 0.1, "max": 3.0, "step": 0.05, "tooltip": "Retries "
-                               "never go above this degree (faces become invalid above about 1.5)."}),
+                "similarity_threshold": SIMILARITY_THRESHOLD, "max_retries": MAX_RETRIES,
+                "degree_step": DEGREE_STEP, "max_degree": MAX_DEGREE,
                 "download": ("BOOLEAN", {"default": False, "tooltip": f"Download {SFACE.file_name} (and the detector) "
                              "if missing. Nothing is downloaded unless this is on."}),
             },

@@ -355,22 +355,43 @@ def test_inputs_from_folders_patterns_and_recursion(tmp_path):
         plan_jobs([str(photos / "sub" / "deeper" / "*.png")], str(tmp_path / "r"), recursive=False)
 
 
-def test_option_choices_match_the_core():
-    from faceanon.cli import choices
-    from faceanon.core.faces import DETECTION_MODES, FACE_ORDERS, FRAMINGS, REDACTION_METHODS
-    from faceanon.core.model_files import GROUPS
-    from faceanon.core.pipeline import MAX_STEPS
-    from faceanon.core.precision import PRECISION_CHOICES
+def test_every_option_has_one_home_that_the_cli_and_the_nodes_share():
+    from faceanon.cli.arguments import build_parser
+    from faceanon.core import options
+    from faceanon.core.faces import DETECTION_MODES
     from faceanon.core.schedulers import SCHEDULER_NAMES
+    from faceanon.nodes import inputs
 
-    assert set(choices.SCHEDULERS) == set(SCHEDULER_NAMES)
-    assert choices.FACE_ORDERS == FACE_ORDERS and choices.FRAMINGS == FRAMINGS
-    assert choices.DETECTION_MODES == tuple(DETECTION_MODES)
-    assert choices.REDACTION_METHODS == REDACTION_METHODS and choices.MAX_STEPS == MAX_STEPS
-    assert choices.DOWNLOAD_TARGETS == ("all", *GROUPS)
-    assert choices.DTYPES == PRECISION_CHOICES
+    assert SCHEDULER_NAMES == options.SCHEDULERS and tuple(DETECTION_MODES) == options.DETECTION_MODE_NAMES
+    args = build_parser().parse_args(["anonymize", "in", "-o", "out"])
+    cli_flags = {"degree": options.DEGREE, "steps": options.STEPS, "guidance": options.GUIDANCE, "seed": options.SEED,
+                 "scheduler": options.SCHEDULER, "batch": options.BATCH_SIZE, "framing": options.FRAMING,
+                 "min_face": options.MIN_SIZE, "max_faces": options.MAX_FACES, "order": options.ORDER,
+                 "detection": options.DETECTION, "fail_closed": options.FAIL_CLOSED, "fallback": options.FALLBACK,
+                 "similarity_threshold": options.SIMILARITY_THRESHOLD, "max_retries": options.MAX_RETRIES,
+                 "dtype": options.PRECISION}
+    for name, option in cli_flags.items():
+        assert getattr(args, name) == option.default, name
+    node_inputs = [(inputs.DEGREE, options.DEGREE), (inputs.STEPS, options.STEPS), (inputs.GUIDANCE, options.GUIDANCE),
+                   (inputs.SCHEDULER, options.SCHEDULER), (inputs.BATCH_SIZE, options.BATCH_SIZE),
+                   (inputs.FRAMING, options.FRAMING), (inputs.ORDER, options.ORDER), (inputs.FEATHER, options.FEATHER),
+                   (inputs.FALLBACK, options.FALLBACK), (inputs.MAX_RETRIES, options.MAX_RETRIES),
+                   (inputs.PRECISION, options.PRECISION)]
+    for (kind, spec), option in node_inputs:
+        assert spec["default"] == option.default and option.help[1:30] in spec["tooltip"], option.name
+        if option.choices:
+            assert kind == list(option.choices)
+    import inspect
 
+    from faceanon.core.pipeline import FaceAnonPipeline
+    from faceanon.core.photos import process_photos
 
+    api = inspect.signature(FaceAnonPipeline.anonymize_faces).parameters
+    for name, option in (("degree", options.DEGREE), ("guidance", options.GUIDANCE), ("steps", options.STEPS),
+                         ("seed", options.SEED), ("scheduler", options.SCHEDULER), ("framing", options.FRAMING),
+                         ("batch_size", options.BATCH_SIZE), ("on_no_face", options.ON_NO_FACE_OPTION)):
+        assert api[name].default == option.default, name
+    assert inspect.signature(process_photos).parameters["batch_size"].default == options.BATCH_SIZE.default
 # -- models: doctor and download -----------------------------------------------------------------------
 def test_doctor_lists_missing_files_with_sizes_and_sources(tmp_path, capsys):
     assert main(["doctor", "--models", str(tmp_path), "--device", "cpu"]) == 1

@@ -7,11 +7,12 @@ import os
 from collections.abc import Mapping
 
 from ..errors import FaceAnonError
+from ..options import DETECTION
 from .ensemble import RECALL_DESCRIPTION, RecallDetector
 from .face import Detector
 from .yunet import YUNET_MODES, FaceDetector
 
-DEFAULT_DETECTION_MODE = "recall"
+DEFAULT_DETECTION_MODE = DETECTION.default
 DETECTION_MODES = {  # name -> what it does, for tooltips and --help
     "recall": RECALL_DESCRIPTION,
     **{name: mode.description for name, mode in YUNET_MODES.items()},

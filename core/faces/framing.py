@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import FaceAnonError
 from .templates import DFL_TEMPLATE_5
 
-FRAMINGS = ("whole_face", "ffhq")
+from ..options import FRAMINGS  # noqa: F401 - listed with every option
 WHOLE_FACE_PADDING = 0.40
 WHOLE_FACE_UPWARD_SHIFT = 0.07
 

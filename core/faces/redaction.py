@@ -22,7 +22,7 @@ from .image_io import ImageLike, as_array, to_float32
 from .masks import face_mask
 from .paste import paste_pixels
 
-REDACTION_METHODS = ("blur", "pixelate", "black", "fill")
+from ..options import REDACTION_METHODS  # noqa: F401 - listed with every option
 # On the 512 px crop of a face at least FULL_STRENGTH_FACE_PX across. The official script's 51 px blur
 # and 16 px blocks leave such faces recognisable (SFace similarity 0.4-0.8 on the shared photos).
 BLUR_KERNEL = 151

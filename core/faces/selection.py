@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import FaceAnonError
 from .face import Face
 
-FACE_ORDERS = ("largest", "left_to_right", "right_to_left", "top_to_bottom")
+from ..options import FACE_ORDERS  # noqa: F401 - listed with every option
 
 _SORT_KEYS = {
     "largest": lambda face: -face.area,
