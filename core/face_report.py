@@ -4,8 +4,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Optional
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .faces import AlignedFace, Face
 
 TOO_SMALL, GENERATION_FAILED, RECOGNIZABLE = "too small", "generation failed", "still recognizable"
 UNALIGNABLE = "cannot be aligned"  # landmarks unusable and the face cut by the border (see faces.landmark_check)
@@ -25,9 +30,13 @@ FLOAT_DIGITS = 4
 
 @dataclass
 class FaceRecord:
-    """One selected face. `attempts` counts generations (0 when the face was never generated);
-    `similarity_initial` is measured on the output of the first attempt and `similarity_final` on the
-    returned image (None when no face was found there, or when nothing was verified)."""
+    """One selected face, as it goes through the stages (see face_stages) and as it is reported.
+
+    `attempts` counts generations (0 when the face was never generated); `similarity_initial` is measured on
+    the output of the first attempt and `similarity_final` on the returned image (None when no face was found
+    there, or when nothing was verified). The last four fields are the face's data, not its report: the
+    detection, its alignment and crop, the new face (None: the face is redacted instead) and the identity
+    embedding of the original face, once verification has measured it."""
 
     image_index: int
     face_index: int
@@ -41,6 +50,10 @@ class FaceRecord:
     threshold: Optional[float] = None
     similarity_initial: Optional[float] = None
     similarity_final: Optional[float] = None
+    face: Optional["Face"] = field(default=None, repr=False, compare=False)
+    aligned: Optional["AlignedFace"] = field(default=None, repr=False, compare=False)
+    generated: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+    identity: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> tuple[int, int]:

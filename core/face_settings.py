@@ -9,7 +9,22 @@ from typing import Optional
 
 from .errors import FaceAnonError
 from .faces import REDACTION_METHODS
-from .options import COLOR_MATCH, FAIL_CLOSED, FALLBACK, FEATHER, GROW, MAX_FACES, MIN_SIZE, ORDER
+from .options import (
+    BATCH_SIZE, COLOR_MATCH, DEGREE, FAIL_CLOSED, FALLBACK, FEATHER, GROW, GUIDANCE, MAX_FACES, MIN_SIZE, ORDER,
+    SCHEDULER, SEED, STEPS,
+)
+
+
+@dataclass
+class Generation:
+    """How new faces are generated: face j of every photo uses seed + j; ``batch_size`` faces per UNet call."""
+
+    degree: float = DEGREE.default
+    steps: int = STEPS.default
+    guidance: float = GUIDANCE.default
+    scheduler: str = SCHEDULER.default
+    seed: int = SEED.default
+    batch_size: int = BATCH_SIZE.default
 
 
 @dataclass

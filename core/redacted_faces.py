@@ -15,11 +15,13 @@ from typing import Optional
 
 import numpy as np
 
-from .face_report import BY_BOX, REQUESTED, FaceRecord
-from .faces import REDACTION_METHODS, Face, box_face, redact_faces_covered
-from .faces.image_io import ImageLike, as_array
 from .errors import FaceAnonError
-from .verified_faces import Verification, verify_redactions
+from .face_report import REQUESTED, FaceRecord
+from .face_settings import Compositing
+from .face_stages import PhotoFaces, compose, redact_recorded_faces  # noqa: F401 - also its home before 0.3
+from .faces import REDACTION_METHODS, Face
+from .faces.image_io import ImageLike, as_array
+from .verified_faces import Rendering, Verification, verify_redactions
 
 
 @dataclass
@@ -31,23 +33,6 @@ class RedactedPhoto:
     @property
     def report(self) -> list[dict]:
         return [record.as_dict() for record in self.records]
-
-
-def redact_recorded_faces(
-    image: np.ndarray, faces: Sequence[Face], records: Sequence[FaceRecord], framing: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Redact each face with its record's method, by its box when its record says so; (image, mask).
-
-    A face whose own crop missed it is redacted by its box, and its record says so from then on."""
-    mask = np.zeros(image.shape[:2], np.float32)
-    for method in dict.fromkeys(record.redaction_method for record in records):
-        chosen = [j for j, record in enumerate(records) if record.redaction_method == method]
-        targets = [box_face(faces[j]) if records[j].redaction == BY_BOX else faces[j] for j in chosen]
-        redaction = redact_faces_covered(image, targets, method, framing)
-        image, mask = redaction.image, np.maximum(mask, redaction.mask)
-        for k in redaction.by_box:
-            records[chosen[k]].redact(BY_BOX, method)
-    return image, mask
 
 
 def redact_photo(
@@ -63,19 +48,15 @@ def redact_photo(
     if method not in REDACTION_METHODS:
         raise FaceAnonError(f"method: expected one of {', '.join(REDACTION_METHODS)}, got {method!r}")
     array = as_array(image)
-    records = [FaceRecord(image_index, j, face.box, seed=0, degree=0.0) for j, face in enumerate(faces)]
+    records = [FaceRecord(image_index, j, face.box, seed=0, degree=0.0, face=face) for j, face in enumerate(faces)]
     for record in records:
         record.redact(REQUESTED, method)
-
-    def compose(_index: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        return redact_recorded_faces(array, faces, records, framing)
-
+    photo = PhotoFaces(image_index, array, records)
     if verification is not None and faces:
-        ((result, mask),) = verify_redactions(
-            verification, [array], [list(faces)], {(0, j): record for j, record in enumerate(records)}, compose
-        )
+        verify_redactions(verification, [photo], Rendering(framing, Compositing()))
     else:
-        result, mask = compose()
+        compose(photo, framing, Compositing())
+    result, mask = photo.image, photo.mask
     if isinstance(image, np.ndarray) and image.ndim == 2:
         result = result[:, :, 0]
     return RedactedPhoto(result, mask, records)

@@ -1,30 +1,27 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Verify that every anonymized face is no longer recognizable; retry the ones that are, then redact.
 
-After the first pass each face's output is compared with the original by face recognition. A face
-at or above the threshold is generated again with a new seed and a stronger degree, up to
-``max_retries`` times; if it is still recognizable it is redacted (fail closed), or, with fail-closed
-off, the call fails. Before the last measure the caller's coverage check (``cover``) may redact faces
-whose middle was left uncovered. Every face is measured again on the final image: one that a redaction
-left recognizable (a mild blur often does) is blacked out. Only anonymization is verified: a swap is meant
-to show another identity, so comparing it with the original says nothing about privacy.
+The verify-and-retry stage of face_stages, with its policy. After the first pass each face's output is compared
+with the original by face recognition. A face at or above the threshold is generated again with a new seed and
+a stronger degree, up to ``max_retries`` times; if it is still recognizable it is redacted (fail closed), or,
+with fail-closed off, the call fails. Then faces whose middle was left uncovered are redacted by their box (see
+``face_stages.cover``). Every face is measured again on the final image: one that a redaction left
+recognizable (a mild blur often does) is blacked out. Only anonymization is verified: a swap is meant to show
+another identity, so comparing it with the original says nothing about privacy.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
-
-import numpy as np
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
 
 from .errors import FaceAnonError
-from .face_report import GENERATION_FAILED, RECOGNIZABLE, FaceRecord
-from .face_settings import FailClosed
-from .faces import Face
+from .face_report import RECOGNIZABLE, FaceRecord
+from .face_settings import Compositing, FailClosed, Generation
+from .face_stages import PhotoFaces, compose, cover, generate_records
 from .options import DEGREE_STEP, MAX_DEGREE, MAX_RETRIES
 from .seeds import offset_seed
-
 
 log = logging.getLogger("faceanon")
 
@@ -35,13 +32,13 @@ RETRY_SEED_STRIDE = 1000
 # The redaction for faces the chosen one leaves recognizable: no pixel of the face is left.
 LAST_RESORT_REDACTION = "black"
 
-Key = tuple[int, int]  # (image index, face index)
-
 
 @dataclass
-class Verification:
-    """How anonymized faces are checked. `verifier` is an `IdentityVerifier` (or anything with its
-    `embed`, `compare_faces` and `threshold`); `threshold` None uses the verifier's."""
+class VerificationPolicy:
+    """How anonymized faces are checked, and retried: the one home of the threshold and the retry rule.
+    `verifier` is an `IdentityVerifier` (or anything with its `embed`, `compare_faces` and `threshold`);
+    `threshold` None uses the verifier's. Retry r of a face uses its first seed + RETRY_SEED_STRIDE * r and
+    `degree_step` more degree each time, up to `max_degree`."""
 
     verifier: object
     threshold: Optional[float] = None
@@ -76,137 +73,122 @@ def retry_seed(first_seed: int, attempt: int) -> int:
     return offset_seed(first_seed, RETRY_SEED_STRIDE * attempt)
 
 
-class _Outputs:
-    """The current output image of each photo, recomposited and re-measured as faces change.
+Verification = VerificationPolicy  # its name before 0.3
 
-    Made, every face is measured once: `similarity_initial` and `similarity_final` of every record."""
 
-    def __init__(self, verification, originals, faces, records, compose):
-        """`faces`: per photo, its `Face`s."""
-        self.verifier, self.originals, self.faces, self.records = verification.verifier, originals, faces, records
-        self.compose = compose
-        self.embeddings = [[self.verifier.embed(image, face) for face in image_faces]
-                           for image, image_faces in zip(originals, self.faces)]
-        self.images: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for record in records.values():
-            record.verified, record.threshold = True, verification.limit
-        for index in range(len(originals)):
-            self.update(index)
-        for record in records.values():
-            record.similarity_initial = record.similarity_final
+@dataclass
+class Rendering:
+    """How a photo is composed again while it is verified: the framing and the compositing settings."""
 
-    def update(self, index: int) -> None:
-        """Composite photo `index` from the current crops and measure each of its faces."""
-        self.images[index] = self.compose(index)
-        output = self.images[index][0]
-        similarities = self.verifier.compare_faces(
-            self.originals[index], self.faces[index], output, embeddings=self.embeddings[index]
+    framing: str = "whole_face"
+    compositing: Compositing = field(default_factory=Compositing)
+
+
+def _measure(policy: VerificationPolicy, photos: Sequence[PhotoFaces], rendering: Rendering) -> None:
+    """Compose each photo from its records and measure its faces against their originals."""
+    for photo in photos:
+        compose(photo, rendering.framing, rendering.compositing)
+        similarities = policy.verifier.compare_faces(
+            photo.original, [record.face for record in photo.records], photo.image,
+            embeddings=[record.identity for record in photo.records],
         )
-        for face_index, similarity in enumerate(similarities):
-            self.records[index, face_index].similarity_final = similarity
+        for record, similarity in zip(photo.records, similarities):
+            record.similarity_final = similarity
 
-    def results(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        return [self.images[index] for index in range(len(self.originals))]
+
+def _start(policy: VerificationPolicy, photos: Sequence[PhotoFaces], rendering: Rendering) -> None:
+    """Measure every face once: its identity in the original, then `similarity_initial` and `_final`."""
+    for photo in photos:
+        for record in photo.records:
+            record.identity = policy.verifier.embed(photo.original, record.face)
+            record.verified, record.threshold = True, policy.limit
+    _measure(policy, photos, rendering)
+    for record in _records(photos):
+        record.similarity_initial = record.similarity_final
+
+
+def _records(photos: Sequence[PhotoFaces]) -> list[FaceRecord]:
+    return [record for photo in photos for record in photo.records]
+
+
+def _photos_of(photos: Sequence[PhotoFaces], records: Sequence[FaceRecord]) -> list[PhotoFaces]:
+    indices = {record.image_index for record in records}
+    return [photo for photo in photos if photo.index in indices]
 
 
 def verify_and_retry(
-    verification: Verification,
-    originals: Sequence[np.ndarray],
-    faces: Sequence[Sequence],
-    records: dict[Key, FaceRecord],
-    crops: dict[Key, Optional[np.ndarray]],
-    *,
-    degree: float,
-    regenerate: Callable[[list[Key], list[int], float], list[Optional[np.ndarray]]],
-    compose: Callable[[int], tuple[np.ndarray, np.ndarray]],
-    fail_closed: "FailClosed",
-    cover: Optional[Callable[[int, np.ndarray], bool]] = None,
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Check, retry and redact until no face is recognizable; returns (image, mask) per photo.
+    policy: VerificationPolicy,
+    photos: Sequence[PhotoFaces],
+    pipe,
+    generation: Generation,
+    fail_closed: FailClosed,
+    rendering: Rendering,
+    callback=None,
+) -> None:
+    """Check, retry and redact until no face is recognizable; every photo ends composed and measured.
 
-    `crops` (face -> generated crop; None: redact it) and `records` are updated in place;
-    `regenerate(keys, seeds, degree)` generates those faces again, `compose(i)` pastes photo i, and
-    `cover(i, mask)` marks the faces of photo i that `mask` leaves uncovered for redaction (True if any).
-    """
-    outputs = _Outputs(verification, originals, [[a.face for a in fs] for fs in faces], records, compose)
-
-    def recognizable() -> list[Key]:
-        return [key for key, crop in crops.items()
-                if crop is not None and verification.recognizable(records[key].similarity_final)]
-
-    first_seeds = {key: record.seed for key, record in records.items()}
-    for attempt in range(1, verification.max_retries + 1):
-        pending = recognizable()
+    The records of `photos` are updated: new seeds, degrees and faces for retries, redactions, similarities."""
+    _start(policy, photos, rendering)
+    first_seeds = [(record, record.seed) for record in _records(photos)]
+    for attempt in range(1, policy.max_retries + 1):
+        pending = [(record, seed) for record, seed in first_seeds
+                   if record.generated is not None and policy.recognizable(record.similarity_final)]
         if not pending:
             break
-        stronger = verification.degree_for(degree, attempt)
-        seeds = [retry_seed(first_seeds[key], attempt) for key in pending]
+        stronger = policy.degree_for(generation.degree, attempt)
         log.info("FaceAnon: %d face(s) still recognizable; retry %d at degree %.2f", len(pending), attempt, stronger)
-        for key, seed, crop in zip(pending, seeds, regenerate(pending, seeds, stronger)):
-            crops[key] = crop
-            record = records[key]
-            record.seed, record.degree, record.attempts = seed, stronger, record.attempts + 1
-            if crop is None:
-                record.redact(GENERATION_FAILED, fail_closed.method)
-        _update(outputs, pending)
+        for record, seed in pending:
+            record.seed, record.degree = retry_seed(seed, attempt), stronger
+        retried = [record for record, _ in pending]
+        generate_records(pipe, retried, generation, fail_closed, degree=stronger, callback=callback)
+        _measure(policy, _photos_of(photos, retried), rendering)
 
-    _redact(verification, recognizable(), records, crops, outputs, fail_closed)
-    if cover is not None:
-        _update(outputs, [(index, 0) for index in range(len(originals)) if cover(index, outputs.images[index][1])])
-    _escalate(verification, records, outputs)
-    return outputs.results()
+    _redact(policy, photos, fail_closed, rendering)
+    _measure(policy, [photo for photo in photos if cover(photo, fail_closed)], rendering)
+    _escalate(policy, photos, rendering)
 
 
-def verify_redactions(
-    verification: Verification,
-    originals: Sequence[np.ndarray],
-    faces: Sequence[Sequence[Face]],
-    records: dict[Key, FaceRecord],
-    compose: Callable[[int], tuple[np.ndarray, np.ndarray]],
-) -> list[tuple[np.ndarray, np.ndarray]]:
+def verify_redactions(policy: VerificationPolicy, photos: Sequence[PhotoFaces], rendering: Rendering) -> None:
     """Measure faces that were redacted on request and black out the ones still recognizable, as
-    `verify_and_retry` does for its redactions; returns (image, mask) per photo."""
-    outputs = _Outputs(verification, originals, faces, records, compose)
-    _escalate(verification, records, outputs)
-    return outputs.results()
+    `verify_and_retry` does for its redactions; every photo ends composed and measured."""
+    _start(policy, photos, rendering)
+    _escalate(policy, photos, rendering)
 
 
-def _redact(verification, still: list[Key], records, crops, outputs: _Outputs, fail_closed: "FailClosed") -> None:
+def _redact(policy, photos: Sequence[PhotoFaces], fail_closed: FailClosed, rendering: Rendering) -> None:
     """Fail closed on faces still recognizable after every retry: redact them, or raise."""
+    still = [record for record in _records(photos)
+             if record.generated is not None and policy.recognizable(record.similarity_final)]
     if not still:
         return
     if not fail_closed.enabled:
-        worst = max(still, key=lambda key: records[key].similarity_final)
+        worst = max(still, key=lambda record: record.similarity_final)
         raise FaceAnonError(
-            f"image {worst[0]} face {worst[1]}: still recognizable after {verification.max_retries} retries "
-            f"(similarity {records[worst].similarity_final:.3f} >= {verification.limit:.3f}); turn fail_closed "
-            "on to redact such faces"
+            f"image {worst.image_index} face {worst.face_index}: still recognizable after {policy.max_retries} "
+            f"retries (similarity {worst.similarity_final:.3f} >= {policy.limit:.3f}); turn fail_closed on to "
+            "redact such faces"
         )
     log.warning("FaceAnon: %d face(s) still recognizable after %d retries; they are redacted",
-                len(still), verification.max_retries)
-    for key in still:
-        crops[key] = None
-        records[key].redact(RECOGNIZABLE, fail_closed.method)
-    _update(outputs, still)
+                len(still), policy.max_retries)
+    for record in still:
+        record.generated = None
+        record.redact(RECOGNIZABLE, fail_closed.method)
+    _measure(policy, _photos_of(photos, still), rendering)
 
 
-def _update(outputs: _Outputs, keys: Sequence[Key]) -> None:
-    for index in sorted({i for i, _ in keys}):
-        outputs.update(index)
-
-
-def _escalate(verification: Verification, records: dict[Key, FaceRecord], outputs: _Outputs) -> None:
+def _escalate(policy, photos: Sequence[PhotoFaces], rendering: Rendering) -> None:
     """Black out redacted faces that are still recognizable (and say so if even that is not enough)."""
-    weak = [key for key, record in records.items()
+    weak = [record for record in _records(photos)
             if record.redaction is not None and record.redaction_method != LAST_RESORT_REDACTION
-            and verification.recognizable(record.similarity_final)]
+            and policy.recognizable(record.similarity_final)]
     if not weak:
         return
     log.warning("FaceAnon: %d redacted face(s) still recognizable; they are blacked out", len(weak))
-    for key in weak:
-        records[key].redaction_method = LAST_RESORT_REDACTION
-    _update(outputs, weak)
-    for key in weak:
-        if verification.recognizable(records[key].similarity_final):
+    for record in weak:
+        record.redaction_method = LAST_RESORT_REDACTION
+    _measure(policy, _photos_of(photos, weak), rendering)
+    for record in weak:
+        if policy.recognizable(record.similarity_final):
             log.warning("FaceAnon: image %d face %d is still matched (similarity %.3f) after being blacked out: "
-                        "hair, outline or context identify it; check it by eye", *key, records[key].similarity_final)
+                        "hair, outline or context identify it; check it by eye", record.image_index,
+                        record.face_index, record.similarity_final)

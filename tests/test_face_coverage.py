@@ -9,7 +9,7 @@ import pytest
 from conftest import CENTERFACE, YUNET, shared_file
 from PIL import Image
 
-from faceanon.core import FaceAnonError, FailClosed, photos
+from faceanon.core import FaceAnonError, FailClosed, face_stages, photos
 from faceanon.core.face_report import BY_BOX
 from faceanon.core.faces import (
     DETECTION_MODES, Face, FaceDetector, StaticFaces, load_detector, redact_faces, redact_faces_covered,
@@ -121,7 +121,7 @@ class MagentaGeneration:
 
 
 def test_anonymized_face_whose_crop_misses_it_is_redacted_by_its_box_and_reported(monkeypatch, rng):
-    monkeypatch.setattr(photos, "generate_faces", MagentaGeneration())
+    monkeypatch.setattr(face_stages, "generate_faces", MagentaGeneration())
     image = rng.integers(0, 256, (200, 320, 3), dtype=np.uint8)
     missed, fine = face_off_its_box(), StaticFaces([(200, 40, 280, 140)]).faces[0]
     (result,) = photos.process_photos(None, [image], StaticFaces([missed.box, fine.box], [missed.landmarks,
@@ -133,7 +133,7 @@ def test_anonymized_face_whose_crop_misses_it_is_redacted_by_its_box_and_reporte
 
 
 def test_without_fail_closed_an_uncovered_face_is_an_error(monkeypatch, rng):
-    monkeypatch.setattr(photos, "generate_faces", MagentaGeneration())
+    monkeypatch.setattr(face_stages, "generate_faces", MagentaGeneration())
     image = rng.integers(0, 256, (200, 320, 3), dtype=np.uint8)
     face = face_off_its_box()
     with pytest.raises(FaceAnonError, match="does not cover the middle"):
@@ -160,7 +160,7 @@ def border_crops(image: np.ndarray, face: Face):
 
 @pytest.mark.parametrize("mode", list(DETECTION_MODES))
 def test_every_detected_face_is_covered_in_crops_at_the_four_borders(monkeypatch, mode):
-    monkeypatch.setattr(photos, "generate_faces", MagentaGeneration())
+    monkeypatch.setattr(face_stages, "generate_faces", MagentaGeneration())
     originals = [shared_photo(name, max_side=640) for name in BORDER_PHOTOS]
     detector = load_detector(mode, model_paths={"yunet": YUNET, "centerface": CENTERFACE})
     checked = 0

@@ -13,7 +13,7 @@ from conftest import CENTERFACE, SFACE, YUNET, shared_file
 from PIL import Image
 
 from faceanon.core import FaceAnonError, FaceDetector, FailClosed, IdentityVerifier, ModelFileError, Verification
-from faceanon.core import photos
+from faceanon.core import face_stages, photos
 from faceanon.core.face_report import REPORT_KEYS, report_json
 from faceanon.core.faces import REDACTION_METHODS, Face, redact_crop, redact_faces, select_faces
 from faceanon.core.redacted_faces import redact_photo
@@ -140,7 +140,7 @@ def test_missing_recognizer_says_where_to_put_it(tmp_path):
 
 
 class FakeGeneration:
-    """Stands in for photos.generate_faces: records each call and transforms the aligned crops."""
+    """Stands in for face_stages.generate_faces: records each call and transforms the aligned crops."""
 
     def __init__(self, transform):
         self.transform, self.calls = transform, []
@@ -152,7 +152,7 @@ class FakeGeneration:
 
 def _anonymize(monkeypatch, detector, transform, verification, **kwargs):
     fake = FakeGeneration(transform)
-    monkeypatch.setattr(photos, "generate_faces", fake)
+    monkeypatch.setattr(face_stages, "generate_faces", fake)
     image = _photo(GROUP, 600)
     results = photos.process_photos(None, [image], detector, verification=verification, **{**RUN, **kwargs})
     return image, results, fake.calls
@@ -198,7 +198,7 @@ def test_no_face_in_output_counts_as_not_recognizable(monkeypatch, detector, ver
 
 
 def test_photos_without_faces_pass_through_verification(monkeypatch, detector, verifier):
-    monkeypatch.setattr(photos, "generate_faces", FakeGeneration(np.zeros_like))
+    monkeypatch.setattr(face_stages, "generate_faces", FakeGeneration(np.zeros_like))
     blank = np.full((120, 160, 3), 90, np.uint8)
     results = photos.process_photos(None, [blank, _photo(GROUP, 600)], detector, verification=Verification(verifier),
                                     **RUN)
@@ -295,7 +295,7 @@ def test_verifier_loader_and_anonymize_node_report(monkeypatch, models_root):
     verification = FaceAnonVerifierLoader().load(0.3, 1, 0.1, 1.5, False)[0]
     assert verification.limit == 0.3 and verification.max_retries == 1
     fake = FakeGeneration(lambda crop: crop)
-    monkeypatch.setattr(photos, "generate_faces", fake)
+    monkeypatch.setattr(face_stages, "generate_faces", fake)
     photo = torch.from_numpy(_photo(GROUP, 600).astype(np.float32) / 255)[None]
     outputs = FaceAnonAnonymizeFacesInImage().anonymize(
         SimpleNamespace(device=torch.device("cpu")), FaceAnonDetectorLoader().load(0.9, False)[0], photo, 1.25,
