@@ -6,8 +6,9 @@ from __future__ import annotations
 
 def build_verification(args, root):
     from ..core.verification import IdentityVerifier
-    from ..core.verified_faces import Verification
+    from ..core.verified_faces import VerificationPolicy
 
-    verifier = IdentityVerifier(models_dir=root, threshold=args.similarity_threshold)
-    # `redact` has no --max-retries: nothing it does can be tried again, only blacked out.
-    return Verification(verifier, max_retries=getattr(args, "max_retries", 0))
+    # The policy holds the threshold; the verifier only measures. `redact` has no --max-retries: nothing it
+    # does can be tried again, only blacked out.
+    return VerificationPolicy(IdentityVerifier(models_dir=root), threshold=args.similarity_threshold,
+                              max_retries=getattr(args, "max_retries", 0))

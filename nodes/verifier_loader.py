@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..core.faces import FaceDetector
 from ..core.model_files import SFACE, YUNET, human_size, record
 from ..core.verification import VERIFICATION_SCORE_THRESHOLD, IdentityVerifier
-from ..core.verified_faces import Verification
+from ..core.verified_faces import VerificationPolicy
 from .inputs import DEGREE_STEP, MAX_DEGREE, MAX_RETRIES, SIMILARITY_THRESHOLD
 from .paths import AUTO, file_choices, model_file
 
@@ -47,5 +47,5 @@ class FaceAnonVerifierLoader:
         recognizer = model_file(record(SFACE.key), recognizer_file, download, "recognizer_file")
         detector = FaceDetector(model_file(record(YUNET.key), AUTO, download, "detector"),
                                 score_threshold=VERIFICATION_SCORE_THRESHOLD)
-        verifier = IdentityVerifier(recognizer, detector=detector, threshold=similarity_threshold)
-        return (Verification(verifier, similarity_threshold, max_retries, degree_step, max_degree),)
+        verifier = IdentityVerifier(recognizer, detector=detector)
+        return (VerificationPolicy(verifier, similarity_threshold, max_retries, degree_step, max_degree),)
