@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from ..errors import FaceAnonError
+from ..options import COLOR_MATCH, FEATHER, GROW
 from .alignment import AlignedFace
 from .color_match import match_color
 from .framing import transform_points
@@ -26,21 +27,16 @@ _MASK_FLOOR = 1.0 / 1024.0
 
 
 def paste_faces(
-    image: ImageLike,
-    faces: Sequence[AlignedFace],
-    crops: Sequence[ImageLike],
-    *,
-    feather: float = 0.06,
-    grow: float = 0.0,
-    color_match: bool = False,
+    image: ImageLike, faces: Sequence[AlignedFace], crops: Sequence[ImageLike], **blending
 ) -> tuple[np.ndarray, np.ndarray]:
     """Blend `crops[i]` (the new content of `faces[i]`'s crop) into `image`.
 
     Returns the result, with the dtype and channels of `image`, and an HxW float32 mask in [0, 1]:
-    the union (maximum) of every face's blending weights. `feather` and `grow` shape the face mask
-    (see `face_mask`); `color_match` matches each crop's Lab mean and spread to the original face.
+    the union (maximum) of every face's blending weights. `blending` is `paste_pixels`'s: `feather` and
+    `grow` shape the face mask (see `face_mask`); `color_match` matches each crop's Lab mean and spread to
+    the original face.
     """
-    output, union = paste_pixels(as_array(image), faces, crops, feather=feather, grow=grow, color_match=color_match)
+    output, union = paste_pixels(as_array(image), faces, crops, **blending)
     if isinstance(image, np.ndarray) and image.ndim == 2:
         output = output[:, :, 0]
     return output, union
@@ -51,11 +47,12 @@ def paste_pixels(
     faces: Sequence[AlignedFace],
     crops: Sequence[ImageLike],
     *,
-    feather: float = 0.06,
-    grow: float = 0.0,
-    color_match: bool = False,
+    feather: float = FEATHER.default,
+    grow: float = GROW.default,
+    color_match: bool = COLOR_MATCH.default,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`paste_faces` on an HxWxC array that `as_array` has already checked (see `align_pixels`)."""
+    """`paste_faces` on an HxWxC array that `as_array` has already checked (see `align_pixels`); the
+    defaults are the options' (core/options.py)."""
     if len(faces) != len(crops):
         raise FaceAnonError(f"got {len(crops)} crops for {len(faces)} faces")
     height, width = source.shape[:2]
