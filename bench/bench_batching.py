@@ -36,6 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     import_package()
     from faceanon.core import FaceAnonPipeline
+    from faceanon.core.face_settings import Generation
     from faceanon.core.photos import generate_faces
 
     pipe = FaceAnonPipeline.from_pretrained(args.model, device=args.device, dtype=args.dtype)
@@ -43,8 +44,8 @@ def main() -> None:
     crops = [np.asarray(face.rotate(8 * i)) for i in range(args.faces)]
 
     def generated(order, batch):
-        faces = generate_faces(pipe, [crops[i] for i in order], list(order), degree=1.25, guidance=4.0,
-                               steps=args.steps, scheduler="ddpm", batch_size=batch)
+        faces = generate_faces(pipe, [crops[i] for i in order], list(order),
+                               Generation(degree=1.25, guidance=4.0, steps=args.steps, scheduler="ddpm", batch_size=batch))
         return dict(zip(order, faces))
 
     order = list(range(args.faces))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from ..core.face_settings import Generation
 from ..core.faces import redact_crop
 from ..core.photos import FACE_SIZE, generate_faces
 from .file_run import Outcome
@@ -24,16 +25,17 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
 
 
 class AlignedFaces:
-    def __init__(self, pipe, detector, args, degree: float, source, progress):
+    def __init__(self, pipe, detector, args, degree: float, source, progress, verification=None):
+        # verification is refused with --aligned before this is made (see generate.py)
         self.pipe, self.args, self.degree, self.progress = pipe, args, degree, progress
         self.source = None if source is None else as_photo_pixels(source, "RGB")
+        self.generation = Generation(degree, args.steps, args.guidance, args.scheduler, args.seed, args.batch)
 
     def __call__(self, photos) -> list[Outcome]:
         args = self.args
         crops = [np.ascontiguousarray(as_photo_pixels(photo.pixels, "RGB")) for photo in photos]
         generated = generate_faces(
-            self.pipe, crops, [args.seed] * len(crops), degree=self.degree, source_crop=self.source,
-            guidance=args.guidance, steps=args.steps, scheduler=args.scheduler, batch_size=args.batch,
+            self.pipe, crops, [args.seed] * len(crops), self.generation, source_crop=self.source,
             fail_closed=args.fail_closed, callback=self.progress.step,
         )
         outcomes = []

@@ -81,9 +81,8 @@ def _generate(args, file_run: FileRun, todo, swap: bool, degree: float) -> None:
         from .aligned_faces import AlignedFaces as Processor
     else:
         from .photo_faces import PhotoFaces as Processor
-    processor = Processor(pipe, detector, args, degree, source, file_run.start(len(todo)))
-    if verify:
-        processor.verification = build_verification(args, root)
+    verification = build_verification(args, root) if verify else None
+    processor = Processor(pipe, detector, args, degree, source, file_run.start(len(todo)), verification)
     for loaded in photos_in_memory(file_run, todo, args.max_photos_in_memory, args.max_megapixels_in_memory):
         _run_group(file_run, processor, loaded)
 

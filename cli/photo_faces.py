@@ -3,27 +3,27 @@
 
 from __future__ import annotations
 
-from ..core.photos import FaceSelection, FailClosed, process_photos
+from ..core.face_settings import FaceSelection, FailClosed, Generation
+from ..core.photos import PhotoSettings, process_photos
 from .file_run import Outcome
 from .report import face_record, merge_verification
 
 
 class PhotoFaces:
-    def __init__(self, pipe, detector, args, degree: float, source, progress):
+    def __init__(self, pipe, detector, args, degree: float, source, progress, verification=None):
         self.pipe, self.detector, self.args, self.degree, self.source = pipe, detector, args, degree, source
         self.progress = progress
-        self.selection = FaceSelection(min_size=args.min_face, max_faces=args.max_faces, order=args.order)
-        self.fail_closed = FailClosed(enabled=args.fail_closed, method=args.fallback)
-        self.verification = None
+        self.settings = PhotoSettings(
+            generation=Generation(degree, args.steps, args.guidance, args.scheduler, args.seed, args.batch),
+            selection=FaceSelection(min_size=args.min_face, max_faces=args.max_faces, order=args.order),
+            framing=args.framing,
+            fail_closed=FailClosed(enabled=args.fail_closed, method=args.fallback),
+            verification=verification,
+        )
 
     def __call__(self, photos) -> list[Outcome]:
-        args = self.args
-        results = process_photos(
-            self.pipe, [photo.pixels for photo in photos], self.detector, degree=self.degree, source=self.source,
-            guidance=args.guidance, steps=args.steps, seed=args.seed, scheduler=args.scheduler,
-            framing=args.framing, selection=self.selection, fail_closed=self.fail_closed,
-            batch_size=args.batch, callback=self.progress.step, verification=self.verification,
-        )
+        results = process_photos(self.pipe, [photo.pixels for photo in photos], self.detector, self.settings,
+                                 source=self.source, callback=self.progress.step)
         outcomes = []
         for result in results:
             per_face = zip(result.faces, result.actions, result.seeds, strict=True)

@@ -17,7 +17,7 @@ The diffusion pipeline is a dependency of the generate stage only, and never cal
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
@@ -132,22 +132,19 @@ def generate_faces(
     pipe,
     crops: Sequence[np.ndarray],
     seeds: Sequence[int],
+    generation: Generation,
     *,
-    degree: float,
     source_crop: Optional[np.ndarray] = None,
-    guidance: float,
-    steps: int,
-    scheduler: str,
-    batch_size: int,
     fail_closed: bool = False,
     callback: Optional[ProgressCallback] = None,
 ) -> list[Optional[np.ndarray]]:
-    """Generated 512x512 float32 faces for ``crops``, ``batch_size`` faces per UNet call.
+    """Generated 512x512 float32 faces for ``crops``, ``generation.batch_size`` faces per UNet call.
 
-    Crop i uses ``seeds[i]`` however faces are batched; UNet calls of another size may round differently
-    (±1 in 8-bit values, see the README on batching). With ``fail_closed`` a chunk whose sampling fails,
-    or a face whose output is not finite, gives None.
+    Crop i uses ``seeds[i]`` (``generation.seed`` is not used) however faces are batched; UNet calls of
+    another size may round differently (±1 in 8-bit values, see the README on batching). With ``fail_closed``
+    a chunk whose sampling fails, or a face whose output is not finite, gives None.
     """
+    degree, steps, batch_size = generation.degree, generation.steps, generation.batch_size
     if batch_size < 1:
         raise FaceAnonError(f"batch_size must be >= 1, got {batch_size}")
     if degree == 0 and source_crop is None:
@@ -162,7 +159,7 @@ def generate_faces(
             driving = pipe.encode([crops[i] for i in chunk], FACE_SIZE, FACE_SIZE, "face")
             latents = pipe.sample(
                 source if source is not None else pipe.blend(driving, degree), driving, seed=[seeds[i] for i in chunk],
-                steps=steps, guidance=guidance, scheduler=scheduler, callback=progress,
+                steps=steps, guidance=generation.guidance, scheduler=generation.scheduler, callback=progress,
             )
             images = list(pipe.decode(latents).permute(0, 2, 3, 1).cpu().numpy())
         except (FaceAnonError, RuntimeError) as error:
@@ -202,9 +199,8 @@ def generate_records(
     """Generate the new face of each record at ``degree`` with the record's seed; a face that could not be
     generated is marked for redaction."""
     crops = generate_faces(
-        pipe, [record.aligned.image for record in records], [record.seed for record in records], degree=degree,
-        source_crop=source_crop, guidance=generation.guidance, steps=generation.steps,
-        scheduler=generation.scheduler, batch_size=generation.batch_size, fail_closed=fail_closed.enabled,
+        pipe, [record.aligned.image for record in records], [record.seed for record in records],
+        replace(generation, degree=degree), source_crop=source_crop, fail_closed=fail_closed.enabled,
         callback=callback,
     )
     for record, crop in zip(records, crops):

@@ -13,7 +13,7 @@ redacted by its box.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Optional, Sequence
 
 import numpy as np
@@ -36,7 +36,7 @@ from .face_stages import (  # noqa: F401 - their home before 0.3 was this module
 )
 from .faces import AlignedFace, Detector, Face, align_faces
 from .faces.image_io import as_array
-from .options import BATCH_SIZE
+from .options import FRAMING, ON_NO_FACE_OPTION
 from .seeds import check_seed
 from .verified_faces import Rendering, Verification, verify_and_retry
 
@@ -75,64 +75,82 @@ def find_faces(
             for image, mask in zip(images, masks)]
 
 
+@dataclass
+class PhotoSettings:
+    """Everything a run over photos is set with. Each front end (node, command line, Python call) builds one
+    and passes it down; `from_options` builds one from the options' loose names."""
+
+    generation: Generation = field(default_factory=Generation)
+    selection: FaceSelection = field(default_factory=FaceSelection)
+    framing: str = FRAMING.default
+    compositing: Compositing = field(default_factory=Compositing)
+    fail_closed: FailClosed = field(default_factory=FailClosed)
+    on_no_face: str = ON_NO_FACE_OPTION.default
+    verification: Optional[Verification] = None
+
+    @classmethod
+    def from_options(cls, **options) -> "PhotoSettings":
+        """From loose options: Generation's fields (degree, steps, guidance, scheduler, seed, batch_size) and this
+        class's own (framing, selection, compositing, fail_closed, on_no_face, verification)."""
+        generation_names = {f.name for f in fields(Generation)}
+        own_names = {f.name for f in fields(cls)} - {"generation"}
+        unknown = sorted(set(options) - generation_names - own_names)
+        if unknown:
+            raise FaceAnonError(f"unknown option(s) {', '.join(unknown)}; expected some of "
+                                f"{', '.join(sorted(generation_names | own_names))}")
+        # None is "the default" for the settings objects, as before they were objects; a None seed stays an error.
+        given = {name: value for name, value in options.items()
+                 if value is not None or name not in ("selection", "compositing", "fail_closed")}
+        generation = Generation(**{name: given.pop(name) for name in generation_names & set(given)})
+        return cls(generation=generation, **given)
+
+    def checked(self) -> "PhotoSettings":
+        """These settings with their seed checked and made a plain int (see seeds.check_seed)."""
+        check_no_face_policy(self.on_no_face)
+        return replace(self, generation=replace(self.generation, seed=check_seed(self.generation.seed)))
+
+
 def process_photos(
     pipe,
     images: Sequence,
     detector: Detector,
+    settings: Optional[PhotoSettings] = None,
     *,
-    degree: float,
     source: Optional[object] = None,
-    guidance: float,
-    steps: int,
-    seed: int,
-    scheduler: str,
-    framing: str = "whole_face",
-    selection: Optional[FaceSelection] = None,
-    compositing: Optional[Compositing] = None,
-    fail_closed: Optional[FailClosed] = None,
-    on_no_face: str = "passthrough",
     masks: Optional[Sequence[Optional[np.ndarray]]] = None,
-    batch_size: int = BATCH_SIZE.default,
     callback=None,
-    verification: Optional[Verification] = None,
+    **options,
 ) -> list[PhotoResult]:
     """Anonymize (degree > 0) or swap ``source`` onto (degree 0) every selected face of every image.
 
-    Face j of an image uses seed + j (j in the selection order), whatever the batch or batch size.
-    ``verification`` checks every anonymized face and retries or redacts the recognizable ones; it is
-    skipped for swaps, where the output is meant to be someone else.
+    ``settings``, or the same as loose ``options`` (see ``PhotoSettings.from_options``). Face j of an image uses
+    seed + j (j in the selection order), whatever the batch or batch size. Its verification checks every
+    anonymized face and retries or redacts the recognizable ones; it is skipped for swaps, where the output is
+    meant to be someone else.
     """
-    check_no_face_policy(on_no_face)
-    generation = Generation(degree, steps, guidance, scheduler, check_seed(seed), batch_size)
-    return run_stages(pipe, images, detector, generation, source=source, masks=masks, on_no_face=on_no_face,
-                      faces=(selection or FaceSelection(), framing), rendering=Rendering(framing, compositing or
-                      Compositing()), fail_closed=fail_closed or FailClosed(), verification=verification,
-                      callback=callback)
-
-
-def run_stages(pipe, images: Sequence, detector: Detector, generation: Generation, *, source=None, masks=None,
-               on_no_face: str, faces: tuple[FaceSelection, str], rendering: Rendering, fail_closed: FailClosed,
-               verification: Optional[Verification] = None, callback=None) -> list[PhotoResult]:
-    """The stages of face_stages, in order, over ``images``; see ``process_photos``."""
-    selection, framing = faces
+    if settings is not None and options:
+        raise FaceAnonError(f"pass either settings or loose options, not both (got {', '.join(sorted(options))})")
+    settings = (settings or PhotoSettings.from_options(**options)).checked()
+    generation, fail_closed = settings.generation, settings.fail_closed
+    rendering = Rendering(settings.framing, settings.compositing)
     arrays = [as_array(image, "image" if len(images) == 1 else f"image {i}") for i, image in enumerate(images)]
-    photos = [find_photo_faces(i, image, detector, selection, framing, generation, None if masks is None else masks[i])
-              for i, image in enumerate(arrays)]
+    photos = [find_photo_faces(i, image, detector, settings.selection, settings.framing, generation,
+                               None if masks is None else masks[i]) for i, image in enumerate(arrays)]
     for photo in photos:
         if not photo.records:
-            no_face(photo.index, on_no_face)
+            no_face(photo.index, settings.on_no_face)
     source_crop = None
     if generation.degree == 0:
         if source is None:
             raise FaceAnonError("source: a swap (degree 0) needs a source image")
-        source_crop = largest_face_crop(as_array(source, "source"), detector, framing)
+        source_crop = largest_face_crop(as_array(source, "source"), detector, settings.framing)
     todo = plan_faces(photos, fail_closed)
     generate_records(pipe, todo, generation, fail_closed, degree=generation.degree, source_crop=source_crop,
                      callback=callback)
-    if verification is not None and generation.degree > 0:
-        verify_and_retry(verification, photos, pipe, generation, fail_closed, rendering, callback)
+    if settings.verification is not None and generation.degree > 0:
+        verify_and_retry(settings.verification, photos, pipe, generation, fail_closed, rendering, callback)
     else:
-        if verification is not None:
+        if settings.verification is not None:
             log.info("FaceAnon: identity verification is skipped for swaps (degree 0)")
         for photo in photos:
             compose(photo, rendering.framing, rendering.compositing)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
@@ -12,14 +12,14 @@ import torch
 
 from .blending import NullStateCache, check_degree, push_past_null, scale_source_embeds
 from .devices import resolve_device
-from .precision import resolve_dtype
 from .errors import FaceAnonError
 from .faces import load_detector
 from .images import ImageInput, to_hwc_numpy, to_image_batch
 from .loading import FaceAnonModels, load_models
-from .options import BATCH_SIZE, DEGREE, GUIDANCE, MAX_STEPS, SCHEDULER, STEPS
-from .photos import Compositing, FaceSelection, FailClosed, process_photos
+from .options import DEGREE, GUIDANCE, MAX_STEPS, SCHEDULER, STEPS  # noqa: F401 - MAX_STEPS: its old home
+from .photos import Compositing, FaceSelection, FailClosed, PhotoSettings, process_photos  # noqa: F401
 from .placement import DirectPlacement
+from .precision import resolve_dtype
 from .randomness import draw_normal, item_generators
 from .reference import Reference, encode_clip, encode_posterior
 from .reference_bank import ReferenceBank
@@ -30,7 +30,6 @@ from .reference_routing import consumed_state_keys, install_capture, install_inj
 from .sampling import Conditioning, Denoiser, ProgressCallback
 from .schedulers import make_scheduler
 from .seeds import check_seed
-from .verified_faces import Verification
 
 DEFAULT_DEGREE = DEGREE.default
 DEFAULT_GUIDANCE = GUIDANCE.default
@@ -295,74 +294,36 @@ class FaceAnonPipeline:
         return to_hwc_numpy(self.decode(latents))
 
     # -- faces in the wild ------------------------------------------------------------------------
-    def anonymize_faces(
-        self,
-        image,
-        detector=None,
-        degree: float = DEFAULT_DEGREE,
-        guidance: float = DEFAULT_GUIDANCE,
-        steps: int = DEFAULT_STEPS,
-        seed: int = 0,
-        scheduler: str = DEFAULT_SCHEDULER,
-        framing: str = "whole_face",
-        selection: Optional[FaceSelection] = None,
-        compositing: Optional[Compositing] = None,
-        fail_closed: Optional[FailClosed] = None,
-        on_no_face: str = "passthrough",
-        mask: Optional[np.ndarray] = None,
-        batch_size: int = BATCH_SIZE.default,
-        callback: Optional[ProgressCallback] = None,
-        verification: Optional[Verification] = None,
-    ):
+    def anonymize_faces(self, image, detector=None, settings: Optional[PhotoSettings] = None, *,
+                        mask: Optional[np.ndarray] = None, callback: Optional[ProgressCallback] = None, **options):
         """Anonymize every selected face of a photo at its own resolution.
 
         ``image`` is a PIL image or an HxWx3 array (uint8, or float in 0..1); ``detector`` defaults to
         the recall mode (``faces.load_detector()``: YuNet and CenterFace from the default models folder);
-        ``mask`` (HxW) limits processing to faces centred inside it.
-        ``fail_closed`` (on by default) redacts faces that cannot be generated instead of leaving them;
-        ``on_no_face`` "error" raises when no face is found instead of passing the image through.
-        ``verification`` (an ``IdentityVerifier`` in a ``Verification``) re-checks every face and retries
-        or redacts the ones that are still recognizable.
+        ``mask`` (HxW) limits processing to faces centred inside it. ``settings`` is a ``PhotoSettings``, or
+        pass its options loose: ``degree`` (1.25), ``guidance``, ``steps``, ``seed``, ``scheduler``,
+        ``batch_size``, ``framing``, ``selection`` (a ``FaceSelection``), ``compositing``, ``fail_closed`` (a
+        ``FailClosed``, on by default: faces that cannot be generated are redacted instead of left),
+        ``on_no_face`` ("error" raises when no face is found instead of passing the image through) and
+        ``verification`` (an ``IdentityVerifier`` in a ``VerificationPolicy``, which re-checks every face and
+        retries or redacts the ones that are still recognizable).
         Returns ``(image, mask, faces)``: the photo as an array of the input's dtype, an HxW float32 mask
         of the replaced regions, and the processed ``Face`` records. Face i uses seed + i.
         """
-        degree = check_degree(degree)
-        if degree == 0:
+        settings = settings or PhotoSettings.from_options(**options)
+        if check_degree(settings.generation.degree) == 0:
             raise FaceAnonError("degree: anonymization needs degree > 0 (1.25 recommended); use swap_faces to swap")
-        return self._faces_in_photo(image, None, detector, degree, guidance, steps, seed, scheduler, framing,
-                                    selection, compositing, fail_closed, on_no_face, mask, batch_size, callback,
-                                    verification)
+        return self._faces_in_photo(image, None, detector, settings, mask, callback)
 
-    def swap_faces(
-        self,
-        source,
-        image,
-        detector=None,
-        guidance: float = DEFAULT_GUIDANCE,
-        steps: int = DEFAULT_STEPS,
-        seed: int = 0,
-        scheduler: str = DEFAULT_SCHEDULER,
-        framing: str = "whole_face",
-        selection: Optional[FaceSelection] = None,
-        compositing: Optional[Compositing] = None,
-        fail_closed: Optional[FailClosed] = None,
-        on_no_face: str = "passthrough",
-        mask: Optional[np.ndarray] = None,
-        batch_size: int = BATCH_SIZE.default,
-        callback: Optional[ProgressCallback] = None,
-    ):
-        """Put the largest face of ``source`` onto every selected face of ``image``; see anonymize_faces."""
-        return self._faces_in_photo(image, source, detector, 0.0, guidance, steps, seed, scheduler, framing,
-                                    selection, compositing, fail_closed, on_no_face, mask, batch_size, callback)
+    def swap_faces(self, source, image, detector=None, settings: Optional[PhotoSettings] = None, *,
+                   mask: Optional[np.ndarray] = None, callback: Optional[ProgressCallback] = None, **options):
+        """Put the largest face of ``source`` onto every selected face of ``image``; see anonymize_faces (the
+        degree is 0, and nothing is verified: the result is meant to be someone else)."""
+        settings = settings or PhotoSettings.from_options(**options)
+        settings = replace(settings, generation=replace(settings.generation, degree=0.0))
+        return self._faces_in_photo(image, source, detector, settings, mask, callback)
 
-    def _faces_in_photo(self, image, source, detector, degree, guidance, steps, seed, scheduler, framing,
-                        selection, compositing, fail_closed, on_no_face, mask, batch_size, callback,
-                        verification=None):
-        result = process_photos(
-            self, [image], detector or load_detector(), degree=degree, source=source, guidance=guidance,
-            steps=steps, seed=seed, scheduler=scheduler, framing=framing, selection=selection,
-            compositing=compositing, fail_closed=fail_closed, on_no_face=on_no_face, masks=[mask],
-            batch_size=batch_size, callback=callback, verification=verification,
-        )[0]
+    def _faces_in_photo(self, image, source, detector, settings: PhotoSettings, mask, callback):
+        result = process_photos(self, [image], detector or load_detector(), settings, source=source, masks=[mask],
+                                callback=callback)[0]
         return result.image, result.mask, [aligned.face for aligned in result.faces]
-

@@ -7,7 +7,8 @@ import numpy as np
 import torch
 
 from ..core.face_report import report_json
-from ..core.photos import FACE_SIZE, Compositing, FaceSelection, FailClosed, process_photos
+from ..core.face_settings import Compositing, FaceSelection, FailClosed, Generation
+from ..core.photos import FACE_SIZE, PhotoSettings, process_photos
 from .conversions import check_image
 from .face_info import FaceInfo, image_list, mask_list
 from .face_nodes import SELECTION_INPUTS
@@ -23,6 +24,21 @@ FINISH_INPUTS = {
     "feather": FEATHER, "grow": GROW, "color_match": COLOR_MATCH, "batch_size": BATCH_SIZE,
     "fail_closed": FAIL_CLOSED, "fallback": FALLBACK, "on_no_face": ON_NO_FACE,
 }
+
+
+def photo_settings(degree: float, inputs: dict, verification=None) -> PhotoSettings:
+    """The settings of a run from the node's inputs, which bear the options' names (core/options.py)."""
+    return PhotoSettings(
+        generation=Generation(degree, inputs["steps"], inputs["guidance"], inputs["scheduler"], inputs["seed"],
+                              inputs["batch_size"]),
+        selection=FaceSelection(min_size=inputs["min_size"], max_faces=inputs["max_faces"], order=inputs["order"],
+                                indices=inputs["indices"].strip() or None),
+        framing=inputs["framing"],
+        compositing=Compositing(inputs["feather"], inputs["grow"], inputs["color_match"]),
+        fail_closed=FailClosed(enabled=inputs["fail_closed"], method=inputs["fallback"]),
+        on_no_face=inputs["on_no_face"],
+        verification=verification,
+    )
 
 
 class _FacesInImage:
@@ -43,19 +59,12 @@ class _FacesInImage:
     )
 
     @staticmethod
-    def replace(model, detector, image, source, degree, *, seed, steps, guidance, scheduler, framing, min_size,
-                max_faces, order, indices, feather, grow, color_match, batch_size, fail_closed, fallback, on_no_face,
-                mask=None, verification=None):
+    def replace(model, detector, image, source, settings: PhotoSettings, mask=None):
         images = image_list(check_image(image, "image"))
         results = process_photos(
-            model, images, detector, degree=degree,
+            model, images, detector, settings,
             source=None if source is None else image_list(check_image(source, "source"))[0],
-            guidance=guidance, steps=steps, seed=seed, scheduler=scheduler, framing=framing,
-            selection=FaceSelection(min_size=min_size, max_faces=max_faces, order=order, indices=indices.strip() or None),
-            compositing=Compositing(feather, grow, color_match),
-            fail_closed=FailClosed(enabled=fail_closed, method=fallback), on_no_face=on_no_face,
-            masks=mask_list(mask, len(images)), batch_size=batch_size, callback=step_callback(steps, model.device),
-            verification=verification,
+            masks=mask_list(mask, len(images)), callback=step_callback(settings.generation.steps, model.device),
         )
         info = FaceInfo([result.faces for result in results])
         crops = [crop if crop is not None else face.image.astype(np.float32)
@@ -86,8 +95,8 @@ class FaceAnonAnonymizeFacesInImage(_FacesInImage):
             "optional": {"mask": SELECTION_MASK, "verifier": VERIFIER},
         }
 
-    def anonymize(self, model, detector, image, degree, verifier=None, **settings):
-        return self.replace(model, detector, image, None, degree, verification=verifier, **settings)
+    def anonymize(self, model, detector, image, degree, mask=None, verifier=None, **inputs):
+        return self.replace(model, detector, image, None, photo_settings(degree, inputs, verifier), mask)
 
 
 class FaceAnonSwapFaceInImage(_FacesInImage):
@@ -109,8 +118,8 @@ class FaceAnonSwapFaceInImage(_FacesInImage):
             "optional": {"mask": SELECTION_MASK},
         }
 
-    def swap(self, model, detector, source, image, **settings):
-        return self.replace(model, detector, image, source, 0.0, **settings)
+    def swap(self, model, detector, source, image, mask=None, **inputs):
+        return self.replace(model, detector, image, source, photo_settings(0.0, inputs), mask)
 
 
 

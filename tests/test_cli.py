@@ -381,17 +381,15 @@ def test_every_option_has_one_home_that_the_cli_and_the_nodes_share():
         assert spec["default"] == option.default and option.help[1:30] in spec["tooltip"], option.name
         if option.choices:
             assert kind == list(option.choices)
-    import inspect
+    from faceanon.core.photos import PhotoSettings
 
-    from faceanon.core.pipeline import FaceAnonPipeline
-    from faceanon.core.photos import process_photos
-
-    api = inspect.signature(FaceAnonPipeline.anonymize_faces).parameters
-    for name, option in (("degree", options.DEGREE), ("guidance", options.GUIDANCE), ("steps", options.STEPS),
-                         ("seed", options.SEED), ("scheduler", options.SCHEDULER), ("framing", options.FRAMING),
-                         ("batch_size", options.BATCH_SIZE), ("on_no_face", options.ON_NO_FACE_OPTION)):
-        assert api[name].default == option.default, name
-    assert inspect.signature(process_photos).parameters["batch_size"].default == options.BATCH_SIZE.default
+    api = PhotoSettings.from_options()  # what the Python API uses when no option is given
+    for value, option in ((api.generation.degree, options.DEGREE), (api.generation.guidance, options.GUIDANCE),
+                          (api.generation.steps, options.STEPS), (api.generation.seed, options.SEED),
+                          (api.generation.scheduler, options.SCHEDULER), (api.framing, options.FRAMING),
+                          (api.generation.batch_size, options.BATCH_SIZE), (api.on_no_face, options.ON_NO_FACE_OPTION),
+                          (api.fail_closed.method, options.FALLBACK), (api.compositing.feather, options.FEATHER)):
+        assert value == option.default, option.name
 # -- models: doctor and download -----------------------------------------------------------------------
 def test_doctor_lists_missing_files_with_sizes_and_sources(tmp_path, capsys):
     assert main(["doctor", "--models", str(tmp_path), "--device", "cpu"]) == 1

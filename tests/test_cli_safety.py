@@ -349,14 +349,15 @@ def test_a_config_that_does_not_fit_its_weights_is_named_without_a_traceback(sho
 
 
 def test_batching_changes_pixels_by_at_most_one_level_and_same_size_calls_not_at_all(pipeline):
+    from faceanon.core.face_settings import Generation
     from faceanon.core.photos import generate_faces
 
     face = Image.open(Path(TINY_MODEL).parent / "inputs" / "img_a.png").convert("RGB")
     crops = [np.asarray(face.rotate(angle)) for angle in (0, 10, 20, 30, 40)]
 
     def generated(order, batch_size):
-        faces = generate_faces(pipeline, [crops[i] for i in order], list(order), degree=1.25, guidance=4.0, steps=2,
-                               scheduler="ddpm", batch_size=batch_size)
+        faces = generate_faces(pipeline, [crops[i] for i in order], list(order),
+                               Generation(degree=1.25, guidance=4.0, steps=2, scheduler="ddpm", batch_size=batch_size))
         return {i: np.rint(face * 255).astype(int) for i, face in zip(order, faces)}
 
     by_four = generated([0, 1, 2, 3, 4], 4)

@@ -114,9 +114,9 @@ def face_at_corner() -> Face:
 
 
 class MagentaGeneration:
-    """Stands in for photos.generate_faces: every generated crop is magenta."""
+    """Stands in for face_stages.generate_faces: every generated crop is magenta."""
 
-    def __call__(self, pipe, crops, seeds, **kwargs):
+    def __call__(self, pipe, crops, seeds, generation, **kwargs):
         return [np.broadcast_to(MAGENTA, (512, 512, 3)).copy() for _ in crops]
 
 

@@ -145,8 +145,8 @@ class FakeGeneration:
     def __init__(self, transform):
         self.transform, self.calls = transform, []
 
-    def __call__(self, pipe, crops, seeds, *, degree, **kwargs):
-        self.calls.append((list(seeds), round(degree, 6)))
+    def __call__(self, pipe, crops, seeds, generation, **kwargs):
+        self.calls.append((list(seeds), round(generation.degree, 6)))
         return [self.transform(to_float32(crop)) for crop in crops]
 
 
