@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from ..core.face_settings import Generation
+from ..core.engine.face_settings import Generation
 from ..core.faces import redact_crop
-from ..core.photos import FACE_SIZE, generate_faces
+from ..core.engine.photos import FACE_SIZE, generate_faces
 from .file_run import Outcome
 from .image_files import as_photo_pixels
 

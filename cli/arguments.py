@@ -7,7 +7,7 @@ import argparse
 import math
 
 from ..core import options
-from ..core.model_catalog import GROUPS
+from ..core.catalog.model_catalog import GROUPS
 from ..core.options import MAX_STEPS, Option
 
 DOWNLOAD_TARGETS = ("all", *GROUPS)

@@ -20,8 +20,8 @@ def import_torch():
 def choose_device_and_dtype(device: str | None, dtype: str = "auto"):
     """(torch.device, torch.dtype) a run would use; refuses a device this machine does not have."""
     import_torch()
-    from ..core.devices import device_problem, resolve_device
-    from ..core.precision import resolve_dtype
+    from ..core.model.devices import device_problem, resolve_device
+    from ..core.model.precision import resolve_dtype
 
     problem = None if device is None else device_problem(device)
     if problem is not None:

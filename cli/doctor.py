@@ -7,7 +7,7 @@ import platform
 import sys
 from importlib import metadata
 
-from ..core.model_files import (
+from ..core.catalog.model_files import (
     CORRUPT,
     GROUP_TITLES,
     GROUPS,
@@ -90,7 +90,7 @@ def _device(args) -> tuple[str, bool]:
         import torch
 
         name = f", {torch.cuda.get_device_name(device)}"
-    from ..core.precision import dtype_name
+    from ..core.model.precision import dtype_name
 
     how = ""
     if args.dtype == "auto":

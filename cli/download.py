@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from .model_paths import fetch_missing
-from ..core.model_files import GROUPS
+from ..core.catalog.model_files import GROUPS
 from .model_paths import models_root
 
 

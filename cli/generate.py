@@ -25,9 +25,9 @@ def _load_pipeline(args, root):
     from .devices import choose_device_and_dtype
 
     device, dtype = choose_device_and_dtype(args.device, args.dtype)
-    from ..core.pipeline import FaceAnonPipeline
+    from ..core.model.pipeline import FaceAnonPipeline
 
-    from ..core.precision import dtype_name
+    from ..core.model.precision import dtype_name
 
     print(f"Loading the model from {diffusion_dir(root)} on {device} ({dtype_name(dtype)})", file=sys.stderr)
     return FaceAnonPipeline.from_pretrained(str(diffusion_dir(root)), device=device, dtype=dtype)
@@ -41,7 +41,7 @@ def _read_source(args, detector):
         raise UsageError(f"--source: {error}") from None
     if detector is not None:
         from ..core.errors import FaceAnonError
-        from ..core.photos import largest_face_crop
+        from ..core.engine.photos import largest_face_crop
 
         try:
             largest_face_crop(source, detector, args.framing)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.faces.detection_modes import MODE_MODEL_FILES
-from ..core.model_files import (
+from ..core.catalog.model_files import (
     DEFAULT_MODEL_NAME, GROUPS, MISSING, REFUSED, FileStatus, ModelFile, fetch, human_size, missing_error, record,
     records, search_roots, status,
 )

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from ..core.face_settings import FaceSelection, FailClosed, Generation
-from ..core.photos import PhotoSettings, process_photos
+from ..core.engine.face_settings import FaceSelection, FailClosed, Generation
+from ..core.engine.photos import PhotoSettings, process_photos
 from .file_run import Outcome
 from .report import face_record, merge_verification
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 
 def build_verification(args, root):
-    from ..core.verification import IdentityVerifier
-    from ..core.verified_faces import VerificationPolicy
+    from ..core.engine.verification import IdentityVerifier
+    from ..core.engine.verified_faces import VerificationPolicy
 
     # The policy holds the threshold; the verifier only measures. `redact` has no --max-retries: nothing it
     # does can be tried again, only blacked out.

@@ -2,38 +2,41 @@
 """FaceAnon core: Face Anonymization Made Simple (Kung et al., WACV 2025) on stock diffusers.
 
 Works as a plain Python library; nothing here imports ComfyUI. Names are imported on first use, so
-the torch-free parts (``core.faces``, ``core.download``) load without torch and diffusers.
+the torch-free parts (``core.faces``, ``core.catalog``) load without torch and diffusers.
 """
 
 import importlib
 
+from . import moved
 from .errors import FaceAnonError, ModelFileError
 
+moved.install(__name__)
+
 _LAZY_EXPORTS = {
-    "BlendedSource": "pipeline",
-    "FaceAnonPipeline": "pipeline",
-    "Compositing": "face_settings",
-    "FaceSelection": "face_settings",
-    "FailClosed": "face_settings",
-    "Generation": "face_settings",
-    "PhotoSettings": "photos",
+    "BlendedSource": "model.pipeline",
+    "FaceAnonPipeline": "model.pipeline",
+    "Compositing": "engine.face_settings",
+    "FaceSelection": "engine.face_settings",
+    "FailClosed": "engine.face_settings",
+    "Generation": "engine.face_settings",
+    "PhotoSettings": "engine.photos",
     "Face": "faces",
     "FaceDetector": "faces",
     "StaticFaces": "faces",
     "redact_faces": "faces",
-    "FaceAnonModels": "loading",
-    "load_models": "loading",
-    "NullStateCache": "blending",
-    "push_past_null": "blending",
-    "scale_source_embeds": "blending",
-    "Reference": "reference",
-    "SCHEDULER_NAMES": "schedulers",
-    "IdentityVerifier": "verification",
-    "Recognizer": "verification",
-    "Verification": "verified_faces",
-    "VerificationPolicy": "verified_faces",
-    "report_json": "face_report",
-    "save_private_images": "private_save",
+    "FaceAnonModels": "model.loading",
+    "load_models": "model.loading",
+    "NullStateCache": "model.blending",
+    "push_past_null": "model.blending",
+    "scale_source_embeds": "model.blending",
+    "Reference": "model.reference",
+    "SCHEDULER_NAMES": "model.schedulers",
+    "IdentityVerifier": "engine.verification",
+    "Recognizer": "engine.verification",
+    "Verification": "engine.verified_faces",
+    "VerificationPolicy": "engine.verified_faces",
+    "report_json": "engine.face_report",
+    "save_private_images": "engine.private_save",
 }
 
 __all__ = [

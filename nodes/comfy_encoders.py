@@ -7,7 +7,7 @@ import warnings
 
 import torch
 
-from ..core.clip_preprocessing import clip_pixel_values
+from ..core.model.clip_preprocessing import clip_pixel_values
 from ..core.errors import FaceAnonError
 from .comfy_runtime import comfy_module
 

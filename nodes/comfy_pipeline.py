@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from ..core import FaceAnonPipeline
-from ..core.loading import FaceAnonModels
+from ..core.model.loading import FaceAnonModels
 from .comfy_encoders import clip_vision_embeds, vae_decode, vae_posterior
 from .memory import make_placement
 

@@ -10,7 +10,7 @@ import torch
 
 from ..core.errors import FaceAnonError
 from ..core.faces import AlignedFace, face_regions, paste_faces
-from ..core.photos import FACE_SIZE
+from ..core.engine.photos import FACE_SIZE
 
 
 @dataclass

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..core.face_report import report_json
+from ..core.engine.face_report import report_json
 from ..core.faces import REDACTION_METHODS, review_overlay
-from ..core.photos import FaceSelection, find_faces, no_face
-from ..core.redacted_faces import redact_photo
+from ..core.engine.photos import FaceSelection, find_faces, no_face
+from ..core.engine.redacted_faces import redact_photo
 from .conversions import check_image
 from .face_info import FaceInfo, image_list, mask_list
 from .inputs import (

@@ -4,7 +4,7 @@ option's default, range, choices and help."""
 
 from ..core import options
 from ..core.options import Option
-from ..core.pipeline import DEFAULT_SIZE
+from ..core.model.pipeline import DEFAULT_SIZE
 
 _WIDGETS = {bool: "BOOLEAN", int: "INT", float: "FLOAT", str: "STRING"}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 
-from ..core.download import download_models
+from ..core.catalog.download import download_models
 from ..core.errors import ModelFileError
-from ..core.loading import load_models
-from ..core.model_files import (
+from ..core.model.loading import load_models
+from ..core.catalog.model_files import (
     DEFAULT_MODEL_NAME,
     DIFFUSION_NETS,
     component_records,
@@ -16,7 +16,7 @@ from ..core.model_files import (
     file_line,
     status_in_folder,
 )
-from ..core.precision import DTYPES
+from ..core.model.precision import DTYPES
 from .comfy_encoders import check_clip_vision, check_vae
 from .comfy_pipeline import ComfyFaceAnonPipeline
 from .inputs import PRECISION

@@ -12,8 +12,8 @@ from typing import Optional
 
 import torch
 
-from ..core.loading import FaceAnonModels
-from ..core.placement import DirectPlacement
+from ..core.model.loading import FaceAnonModels
+from ..core.model.placement import DirectPlacement
 from .comfy_runtime import comfy_module
 
 
@@ -93,7 +93,7 @@ def compute_device() -> torch.device:
     management = comfy_module("comfy.model_management")
     if management is not None:
         return management.get_torch_device()
-    from ..core.devices import resolve_device
+    from ..core.model.devices import resolve_device
 
     return resolve_device(None)
 
@@ -112,7 +112,7 @@ def comfy_half_support(device: torch.device) -> Optional[torch.dtype]:
 
 def auto_dtype(device: torch.device) -> torch.dtype:
     """core's precision rule; on a GPU inside ComfyUI, with ComfyUI's judgement of the card."""
-    from ..core.precision import auto_dtype as core_auto_dtype
+    from ..core.model.precision import auto_dtype as core_auto_dtype
 
     inside_comfyui = comfy_module("comfy.model_management") is not None
     return core_auto_dtype(device, comfy_half_support if inside_comfyui else None)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..core.pipeline import DEFAULT_SIZE
+from ..core.model.pipeline import DEFAULT_SIZE
 from .conversions import check_image
 from .inputs import DEGREE, GUIDANCE, MODEL, SEED, STEPS
 from .sampler import run_sampler

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..core.errors import FaceAnonError, ModelDownloadError, ModelFileMissingError
-from ..core.model_files import (
+from ..core.catalog.model_files import (
     DEFAULT_MODEL_NAME,
     ModelFile,
     download,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..core.face_report import report_json
-from ..core.face_settings import Compositing, FaceSelection, FailClosed, Generation
-from ..core.photos import FACE_SIZE, PhotoSettings, process_photos
+from ..core.engine.face_report import report_json
+from ..core.engine.face_settings import Compositing, FaceSelection, FailClosed, Generation
+from ..core.engine.photos import FACE_SIZE, PhotoSettings, process_photos
 from .conversions import check_image
 from .face_info import FaceInfo, image_list, mask_list
 from .face_nodes import SELECTION_INPUTS

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from ..core.faces import FaceDetector
-from ..core.model_files import SFACE, YUNET, human_size, record
-from ..core.verification import VERIFICATION_SCORE_THRESHOLD, IdentityVerifier
-from ..core.verified_faces import VerificationPolicy
+from ..core.catalog.model_files import SFACE, YUNET, human_size, record
+from ..core.engine.verification import VERIFICATION_SCORE_THRESHOLD, IdentityVerifier
+from ..core.engine.verified_faces import VerificationPolicy
 from .inputs import DEGREE_STEP, MAX_DEGREE, MAX_RETRIES, SIMILARITY_THRESHOLD
 from .paths import AUTO, file_choices, model_file
 

@@ -118,3 +118,13 @@ def test_nodes_and_cli_do_not_import_each_other():
         if front in ("nodes", "cli"):
             other = "cli" if front == "nodes" else "nodes"
             assert not [t for t in targets if t.split(".")[0] == other], f"{name} imports {other}"
+
+
+def test_every_package_folder_is_installed():
+    import tomllib
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as file:
+        listed = set(tomllib.load(file)["tool"]["setuptools"]["packages"])
+    folders = {"faceanon." + ".".join(p.parent.relative_to(ROOT).parts) for package in PACKAGES
+               for p in Path(ROOT, package).rglob("__init__.py")}
+    assert folders - listed == set(), "pyproject.toml's packages leave these out of the wheel"

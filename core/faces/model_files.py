@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import ModelDownloadError, ModelFileMissingError
-from ..hub import CONNECT_TIMEOUT_S
-from ..model_files import (
+from ..catalog.hub import CONNECT_TIMEOUT_S
+from ..catalog.model_files import (
     CENTERFACE,
     MODELS_ENV,
     SFACE,

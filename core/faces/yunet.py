@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from ..errors import ModelFileError, ModelFileMissingError
-from ..model_files import YUNET, record, require, search_roots
+from ..catalog.model_files import YUNET, record, require, search_roots
 from .detections import Detections
 from .face import Face
 from .image_io import ImageLike, as_rgb_uint8

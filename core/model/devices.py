@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import FaceAnonError
+from ..errors import FaceAnonError
 from .precision import DTYPES, non_finite_advice, resolve_dtype  # noqa: F401 - their home before 0.3
 
 

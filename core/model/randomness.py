@@ -13,7 +13,7 @@ from typing import Sequence
 
 import torch
 
-from .errors import FaceAnonError
+from ..errors import FaceAnonError
 from .seeds import MAX_SEED, check_seed, offset_seed
 
 __all__ = ["MAX_SEED", "draw_normal", "item_generators"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 import numpy as np
 
 if TYPE_CHECKING:
-    from .faces import AlignedFace, Face
+    from ..faces import AlignedFace, Face
 
 TOO_SMALL, GENERATION_FAILED, RECOGNIZABLE = "too small", "generation failed", "still recognizable"
 UNALIGNABLE = "cannot be aligned"  # landmarks unusable and the face cut by the border (see faces.landmark_check)

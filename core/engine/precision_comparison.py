@@ -15,8 +15,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .faces.image_io import as_rgb_uint8
-from .precision import dtype_name
+from ..faces.image_io import as_rgb_uint8
+from ..model.precision import dtype_name
 from .verification import IdentityVerifier, cosine_similarity
 
 

@@ -16,7 +16,7 @@ from diffusers import UNet2DConditionModel
 from diffusers.models.attention_processor import AttnProcessor2_0
 
 from .attention_processors import ReferenceAttnProcessor, ReferenceCaptureProcessor
-from .cross_attention import TwoTokenCrossAttnProcessor
+from ..speedups.cross_attention import TwoTokenCrossAttnProcessor
 from .state_recorder import CaptureComplete, StateRecorder  # noqa: F401 - also their home before 0.3
 
 _ATTN1_SUFFIX = ".attn1.processor"

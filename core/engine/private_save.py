@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .errors import FaceAnonError
-from .faces.image_io import as_rgb_uint8
+from ..errors import FaceAnonError
+from ..faces.image_io import as_rgb_uint8
 
 FORMATS = {"png": ("PNG", ".png"), "jpeg": ("JPEG", ".jpg"), "webp": ("WEBP", ".webp")}
 NAMINGS = ("counter", "content_hash")

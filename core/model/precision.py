@@ -9,7 +9,7 @@
   while fp16 is no faster than fp32, so fp16 is never chosen on a CPU. Elsewhere bf16 is emulated and slower.
 
 fp32 stays one flag away (``--dtype fp32``, the node's precision ``fp32``, ``dtype="fp32"``) and is the parity
-reference. What bf16 changes is measured in ``bench/bench_precision.py`` and stated in the README.
+reference. What bf16 changes is measured by ``bench/bench_core.py --end-to-end`` and stated in the README.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Callable, Optional
 
 import torch
 
-from .errors import FaceAnonError
-from .options import PRECISIONS
+from ..errors import FaceAnonError
+from ..options import PRECISIONS
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 PRECISION_CHOICES = PRECISIONS  # "auto" and the names of DTYPES

@@ -13,7 +13,7 @@ from typing import Callable
 
 import torch
 
-from .errors import FaceAnonError
+from ..errors import FaceAnonError
 
 States = dict[str, torch.Tensor]
 

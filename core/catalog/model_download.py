@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
 
-from .errors import ModelFileError
+from ..errors import ModelFileError
 from .hub import CONNECT_TIMEOUT_S, check_reachable, hub_endpoint
 from .model_locate import CORRUPT, MISSING, REFUSED, FileStatus, file_problem, status
 from .model_messages import download_error, missing_error

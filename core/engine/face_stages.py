@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
 
-from .errors import FaceAnonError
+from ..errors import FaceAnonError
 from .face_report import BY_BOX, GENERATION_FAILED, TOO_SMALL, UNALIGNABLE, FaceRecord
 from .face_settings import Compositing, FaceSelection, FailClosed, Generation
-from .faces import (
+from ..faces import (
     Detector, Face, align_faces, box_face, faces_left_out, paste_faces, redact_faces_covered, select_faces,
     uncovered_faces,
 )
-from .options import ON_NO_FACE
-from .seeds import offset_seed
+from ..options import ON_NO_FACE
+from ..model.seeds import offset_seed
 
 if TYPE_CHECKING:
     import torch
@@ -170,7 +170,7 @@ def generate_faces(
         for image in images:
             if image is not None and not np.isfinite(image).all():
                 if not fail_closed:
-                    from .precision import non_finite_advice  # torch, which classic redaction never loads
+                    from ..model.precision import non_finite_advice  # torch, which classic redaction never loads
 
                     advice = non_finite_advice(getattr(pipe, "dtype", None))
                     raise FaceAnonError(f"generation produced non-finite pixels {advice}; or enable fail_closed")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numbers
 
-from .errors import FaceAnonError
+from ..errors import FaceAnonError
 
-from .options import MAX_SEED  # noqa: F401 - its home is options.py
+from ..options import MAX_SEED  # noqa: F401 - its home is options.py
 
 
 def check_seed(seed, name: str = "seed") -> int:

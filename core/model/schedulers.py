@@ -12,7 +12,7 @@ from diffusers import (
 )
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
-from .errors import FaceAnonError
+from ..errors import FaceAnonError
 
 # stabilityai/stable-diffusion-2-1 scheduler/scheduler_config.json, which the official pipeline loads
 # into a DDPMScheduler. No timestep_spacing: each scheduler keeps its own default ("leading" for DDPM).

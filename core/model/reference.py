@@ -10,7 +10,7 @@ from diffusers import AutoencoderKL
 from transformers import CLIPVisionModel
 
 from .clip_preprocessing import clip_pixel_values
-from .errors import FaceAnonError
+from ..errors import FaceAnonError
 from .randomness import draw_normal
 
 

@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .errors import FaceAnonError
-from .faces.image_io import check_pixel_values
+from ..errors import FaceAnonError
+from ..faces.image_io import check_pixel_values
 
 ImageInput = Union[Image.Image, np.ndarray, torch.Tensor, Sequence["ImageInput"]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .errors import ModelDownloadError, ModelFileMissingError
+from ..errors import ModelDownloadError, ModelFileMissingError
 from .hub import hub_endpoint
 from .model_locate import REFUSED, FileStatus
 from .model_records import ModelFile
