@@ -8,8 +8,8 @@ import numpy as np
 from PIL import Image
 
 from ..core.engine.face_settings import Generation
-from ..core.faces import redact_crop
 from ..core.engine.photos import FACE_SIZE, generate_faces
+from ..core.faces import redact_crop
 from .file_run import Outcome
 from .image_files import as_photo_pixels
 

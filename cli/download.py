@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from .model_paths import fetch_missing
 from ..core.catalog.model_files import GROUPS
-from .model_paths import models_root
+from .model_paths import fetch_missing, models_root
 
 
 def run(args) -> int:

@@ -26,7 +26,6 @@ def _load_pipeline(args, root):
 
     device, dtype = choose_device_and_dtype(args.device, args.dtype)
     from ..core.model.pipeline import FaceAnonPipeline
-
     from ..core.model.precision import dtype_name
 
     print(f"Loading the model from {diffusion_dir(root)} on {device} ({dtype_name(dtype)})", file=sys.stderr)
@@ -40,8 +39,8 @@ def _read_source(args, detector):
     except UnreadableImage as error:
         raise UsageError(f"--source: {error}") from None
     if detector is not None:
-        from ..core.errors import FaceAnonError
         from ..core.engine.photos import largest_face_crop
+        from ..core.errors import FaceAnonError
 
         try:
             largest_face_crop(source, detector, args.framing)

@@ -10,11 +10,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..core.faces.detection_modes import MODE_MODEL_FILES
 from ..core.catalog.model_files import (
-    DEFAULT_MODEL_NAME, GROUPS, MISSING, REFUSED, FileStatus, ModelFile, fetch, human_size, missing_error, record,
-    records, search_roots, status,
+    DEFAULT_MODEL_NAME,
+    GROUPS,
+    MISSING,
+    REFUSED,
+    FileStatus,
+    ModelFile,
+    fetch,
+    human_size,
+    missing_error,
+    record,
+    records,
+    search_roots,
+    status,
 )
+from ..core.faces.detection_modes import MODE_MODEL_FILES
 
 CLI_HINT = ("Add --download (or run `faceanon download`) to fetch them, or point --models or $FACEANON_MODELS at the "
             "folder that has them.")

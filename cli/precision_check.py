@@ -13,9 +13,9 @@ from .model_paths import diffusion_dir, require_models
 
 def compared_precision(device, named: str):
     """The precision to hold against fp32: the one --dtype names, else what auto picks, else bf16."""
-    from ..core.model.precision import DTYPES, auto_dtype
-
     import torch
+
+    from ..core.model.precision import DTYPES, auto_dtype
 
     if named not in ("auto", "fp32"):
         return DTYPES[named]
@@ -25,11 +25,11 @@ def compared_precision(device, named: str):
 
 def run_comparison(args, root: Path, device) -> int:
     """Prints one line per face and a summary; 0 when every face gets the same new person in both."""
+    from ..core.engine.precision_comparison import compare_precisions
+    from ..core.engine.verification import IdentityVerifier
     from ..core.faces import DEFAULT_DETECTION_MODE, load_detector
     from ..core.model.pipeline import FaceAnonPipeline
     from ..core.model.precision import dtype_name
-    from ..core.engine.precision_comparison import compare_precisions
-    from ..core.engine.verification import IdentityVerifier
 
     photos = []
     for path in args.compare_precision:

@@ -33,8 +33,8 @@ def _redact(args, file_run: FileRun, todo) -> None:
     groups = ("detector", "recognizer") if args.verify else ("detector",)
     require_models(root, groups, args.download, announce=lambda text: print(text, file=sys.stderr),
                    detection=args.detection)
-    from ..core.faces import faces_left_out, load_detector, select_faces
     from ..core.engine.redacted_faces import redact_photo
+    from ..core.faces import faces_left_out, load_detector, select_faces
 
     detector = load_detector(args.detection, root)
     verification = build_verification(args, root) if args.verify else None

@@ -6,8 +6,8 @@ from .detector_loader import FaceAnonDetectorLoader
 from .face_nodes import FaceAnonDetectFaces, FaceAnonPasteFaces, FaceAnonRedactFaces
 from .loader import FaceAnonModelLoader
 from .one_click import FaceAnonAnonymize, FaceAnonSwap
-from .photo_nodes import FaceAnonAnonymizeFacesInImage, FaceAnonSwapFaceInImage
 from .paths import register_model_folder
+from .photo_nodes import FaceAnonAnonymizeFacesInImage, FaceAnonSwapFaceInImage
 from .private_save import FaceAnonSaveImagePrivate
 from .reference_nodes import FaceAnonBlend, FaceAnonEncodeReference
 from .sampler import FaceAnonSampler

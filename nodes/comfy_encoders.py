@@ -7,8 +7,8 @@ import warnings
 
 import torch
 
-from ..core.model.clip_preprocessing import clip_pixel_values
 from ..core.errors import FaceAnonError
+from ..core.model.clip_preprocessing import clip_pixel_values
 from .comfy_runtime import comfy_module
 
 CLIP_L_WIDTH = 1024

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from ..core.faces import DEFAULT_DETECTION_MODE, DETECTION_MODES, MODE_MODEL_FILES, load_detector
 from ..core.catalog.model_files import CENTERFACE, YUNET, human_size, record
+from ..core.faces import DEFAULT_DETECTION_MODE, DETECTION_MODES, MODE_MODEL_FILES, load_detector
 from .paths import AUTO, file_choices, model_file
 
 DROPDOWN_FILE = YUNET.key  # the file the dropdown chooses; the recall mode's CenterFace is always found by name

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..core.engine.photos import FACE_SIZE
 from ..core.errors import FaceAnonError
 from ..core.faces import AlignedFace, face_regions, paste_faces
-from ..core.engine.photos import FACE_SIZE
 
 
 @dataclass

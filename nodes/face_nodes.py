@@ -7,13 +7,23 @@ import numpy as np
 import torch
 
 from ..core.engine.face_report import report_json
-from ..core.faces import REDACTION_METHODS, review_overlay
 from ..core.engine.photos import FaceSelection, find_faces, no_face
 from ..core.engine.redacted_faces import redact_photo
+from ..core.faces import REDACTION_METHODS, review_overlay
 from .conversions import check_image
 from .face_info import FaceInfo, image_list, mask_list
 from .inputs import (
-    COLOR_MATCH, DETECTOR, FEATHER, FRAMING, GROW, INDICES, MAX_FACES, MIN_SIZE, ON_NO_FACE, ORDER, SELECTION_MASK,
+    COLOR_MATCH,
+    DETECTOR,
+    FEATHER,
+    FRAMING,
+    GROW,
+    INDICES,
+    MAX_FACES,
+    MIN_SIZE,
+    ON_NO_FACE,
+    ORDER,
+    SELECTION_MASK,
 )
 
 SELECTION_INPUTS = {"framing": FRAMING, "min_size": MIN_SIZE, "max_faces": MAX_FACES, "order": ORDER, "indices": INDICES}

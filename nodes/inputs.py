@@ -3,8 +3,8 @@
 option's default, range, choices and help."""
 
 from ..core import options
-from ..core.options import Option
 from ..core.model.pipeline import DEFAULT_SIZE
+from ..core.options import Option
 
 _WIDGETS = {bool: "BOOLEAN", int: "INT", float: "FLOAT", str: "STRING"}
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 
 from ..core.catalog.download import download_models
-from ..core.errors import ModelFileError
-from ..core.model.loading import load_models
 from ..core.catalog.model_files import (
     DEFAULT_MODEL_NAME,
     DIFFUSION_NETS,
@@ -16,13 +14,14 @@ from ..core.catalog.model_files import (
     file_line,
     status_in_folder,
 )
+from ..core.errors import ModelFileError
+from ..core.model.loading import load_models
 from ..core.model.precision import DTYPES
 from .comfy_encoders import check_clip_vision, check_vae
 from .comfy_pipeline import ComfyFaceAnonPipeline
 from .inputs import PRECISION
 from .memory import auto_dtype, compute_device
 from .paths import FOLDER_KEY, available_models, download_hint, model_path
-
 
 
 class FaceAnonModelLoader:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..core.errors import FaceAnonError, ModelDownloadError, ModelFileMissingError
 from ..core.catalog.model_files import (
     DEFAULT_MODEL_NAME,
     ModelFile,
@@ -23,6 +22,7 @@ from ..core.catalog.model_files import (
     require,
     search_roots,
 )
+from ..core.errors import FaceAnonError, ModelDownloadError, ModelFileMissingError
 from .comfy_runtime import comfy_module
 
 FOLDER_KEY = "face_anon"

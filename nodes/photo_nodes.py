@@ -13,8 +13,21 @@ from .conversions import check_image
 from .face_info import FaceInfo, image_list, mask_list
 from .face_nodes import SELECTION_INPUTS
 from .inputs import (
-    BATCH_SIZE, COLOR_MATCH, DEGREE, DETECTOR, FAIL_CLOSED, FALLBACK, FEATHER, GROW, GUIDANCE, MODEL, ON_NO_FACE,
-    SCHEDULER, SEED, SELECTION_MASK, STEPS,
+    BATCH_SIZE,
+    COLOR_MATCH,
+    DEGREE,
+    DETECTOR,
+    FAIL_CLOSED,
+    FALLBACK,
+    FEATHER,
+    GROW,
+    GUIDANCE,
+    MODEL,
+    ON_NO_FACE,
+    SCHEDULER,
+    SEED,
+    SELECTION_MASK,
+    STEPS,
 )
 from .progress import step_callback
 from .verifier_loader import VERIFIER

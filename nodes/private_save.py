@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import os
 
-from ..core.errors import FaceAnonError
 from ..core.engine.private_save import FORMATS, NAMINGS, save_private_images
+from ..core.errors import FaceAnonError
 from .comfy_runtime import comfy_module
 from .conversions import check_image
 from .face_info import image_list

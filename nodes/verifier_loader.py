@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from ..core.faces import FaceDetector
 from ..core.catalog.model_files import SFACE, YUNET, human_size, record
 from ..core.engine.verification import VERIFICATION_SCORE_THRESHOLD, IdentityVerifier
 from ..core.engine.verified_faces import VerificationPolicy
+from ..core.faces import FaceDetector
 from .inputs import DEGREE_STEP, MAX_DEGREE, MAX_RETRIES, SIMILARITY_THRESHOLD
 from .paths import AUTO, file_choices, model_file
 

@@ -10,8 +10,20 @@ from typing import Optional
 from ..errors import FaceAnonError
 from ..faces import REDACTION_METHODS
 from ..options import (
-    BATCH_SIZE, COLOR_MATCH, DEGREE, FAIL_CLOSED, FALLBACK, FEATHER, GROW, GUIDANCE, MAX_FACES, MIN_SIZE, ORDER,
-    SCHEDULER, SEED, STEPS,
+    BATCH_SIZE,
+    COLOR_MATCH,
+    DEGREE,
+    FAIL_CLOSED,
+    FALLBACK,
+    FEATHER,
+    GROW,
+    GUIDANCE,
+    MAX_FACES,
+    MIN_SIZE,
+    ORDER,
+    SCHEDULER,
+    SEED,
+    STEPS,
 )
 
 

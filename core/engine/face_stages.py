@@ -23,14 +23,21 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 import numpy as np
 
 from ..errors import FaceAnonError
-from .face_report import BY_BOX, GENERATION_FAILED, TOO_SMALL, UNALIGNABLE, FaceRecord
-from .face_settings import Compositing, FaceSelection, FailClosed, Generation
 from ..faces import (
-    Detector, Face, align_faces, box_face, faces_left_out, paste_faces, redact_faces_covered, select_faces,
+    Detector,
+    Face,
+    align_faces,
+    box_face,
+    faces_left_out,
+    paste_faces,
+    redact_faces_covered,
+    select_faces,
     uncovered_faces,
 )
-from ..options import ON_NO_FACE
 from ..model.seeds import offset_seed
+from ..options import ON_NO_FACE
+from .face_report import BY_BOX, GENERATION_FAILED, TOO_SMALL, UNALIGNABLE, FaceRecord
+from .face_settings import Compositing, FaceSelection, FailClosed, Generation
 
 if TYPE_CHECKING:
     import torch

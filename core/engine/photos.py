@@ -19,6 +19,10 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..errors import FaceAnonError
+from ..faces import AlignedFace, Detector, Face, align_faces
+from ..faces.image_io import as_array
+from ..model.seeds import check_seed
+from ..options import FRAMING, ON_NO_FACE_OPTION
 from .face_settings import Compositing, FaceSelection, FailClosed, Generation
 from .face_stages import (  # noqa: F401 - their home before 0.3 was this module
     FACE_SIZE,
@@ -34,10 +38,6 @@ from .face_stages import (  # noqa: F401 - their home before 0.3 was this module
     plan_faces,
     select_detected,
 )
-from ..faces import AlignedFace, Detector, Face, align_faces
-from ..faces.image_io import as_array
-from ..options import FRAMING, ON_NO_FACE_OPTION
-from ..model.seeds import check_seed
 from .verified_faces import Rendering, Verification, verify_and_retry
 
 log = logging.getLogger("faceanon")

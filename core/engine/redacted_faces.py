@@ -16,11 +16,11 @@ from typing import Optional
 import numpy as np
 
 from ..errors import FaceAnonError
+from ..faces import REDACTION_METHODS, Face
+from ..faces.image_io import ImageLike, as_array
 from .face_report import REQUESTED, FaceRecord
 from .face_settings import Compositing
 from .face_stages import PhotoFaces, compose, redact_recorded_faces  # noqa: F401 - also its home before 0.3
-from ..faces import REDACTION_METHODS, Face
-from ..faces.image_io import ImageLike, as_array
 from .verified_faces import Rendering, Verification, verify_redactions
 
 

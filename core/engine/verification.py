@@ -16,12 +16,12 @@ from typing import Optional, Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from ..catalog.model_files import SFACE, record, require, search_roots
 from ..errors import ModelFileError, ModelFileMissingError
 from ..faces import Detector, Face, FaceDetector, select_faces
 from ..faces.image_io import ImageLike, as_rgb_uint8
-from ..options import SIMILARITY_THRESHOLD
 from ..faces.nms import box_iou
-from ..catalog.model_files import SFACE, record, require, search_roots
+from ..options import SIMILARITY_THRESHOLD
 
 # OpenCV's SFace sample calls two faces the same person at cosine similarity >= 0.363 (its L2
 # threshold is 1.128); the OpenCV Zoo evaluation on LFW puts the equal-error point there.

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from ..errors import FaceAnonError
+from ..model.seeds import offset_seed
+from ..options import DEGREE_STEP, MAX_DEGREE, MAX_RETRIES
 from .face_report import RECOGNIZABLE, FaceRecord
 from .face_settings import Compositing, FailClosed, Generation
 from .face_stages import PhotoFaces, compose, cover, generate_records
-from ..options import DEGREE_STEP, MAX_DEGREE, MAX_RETRIES
-from ..model.seeds import offset_seed
 
 log = logging.getLogger("faceanon")
 

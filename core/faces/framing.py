@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import FaceAnonError
+from ..options import FRAMINGS  # noqa: F401 - listed with every option
 from .templates import DFL_TEMPLATE_5
 
-from ..options import FRAMINGS  # noqa: F401 - listed with every option
 WHOLE_FACE_PADDING = 0.40
 WHOLE_FACE_UPWARD_SHIFT = 0.07
 

@@ -11,7 +11,6 @@ import numpy as np
 from ..errors import FaceAnonError
 from .framing import canonical_landmarks
 
-
 Ellipse = tuple[tuple[float, float], tuple[float, float]]
 
 

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from ..errors import ModelDownloadError, ModelFileMissingError
 from ..catalog.hub import CONNECT_TIMEOUT_S
 from ..catalog.model_files import (
     CENTERFACE,
@@ -29,6 +28,7 @@ from ..catalog.model_files import (
     status,
     status_in_folder,
 )
+from ..errors import ModelDownloadError, ModelFileMissingError
 
 MODELS_DIR_ENV = MODELS_ENV
 ROLES = {"detector": YUNET.key, "centerface": CENTERFACE.key, "recognizer": SFACE.key}

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..errors import FaceAnonError
+from ..options import REDACTION_METHODS  # noqa: F401 - listed with every option
 from .alignment import align_pixels
 from .coverage import box_face, uncovered_faces
 from .face import Face
@@ -22,7 +23,6 @@ from .image_io import ImageLike, as_array, to_float32
 from .masks import face_mask
 from .paste import paste_pixels
 
-from ..options import REDACTION_METHODS  # noqa: F401 - listed with every option
 # On the 512 px crop of a face at least FULL_STRENGTH_FACE_PX across. The official script's 51 px blur
 # and 16 px blocks leave such faces recognisable (SFace similarity 0.4-0.8 on the shared photos).
 BLUR_KERNEL = 151

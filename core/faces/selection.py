@@ -8,9 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import FaceAnonError
-from .face import Face
-
 from ..options import FACE_ORDERS  # noqa: F401 - listed with every option
+from .face import Face
 
 _SORT_KEYS = {
     "largest": lambda face: -face.area,

@@ -11,8 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import ModelFileError, ModelFileMissingError
 from ..catalog.model_files import YUNET, record, require, search_roots
+from ..errors import ModelFileError, ModelFileMissingError
 from .detections import Detections
 from .face import Face
 from .image_io import ImageLike, as_rgb_uint8

@@ -15,8 +15,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
-from ..errors import ModelFileError
 from ..catalog.model_files import DIFFUSION_NETS, ModelFile, component_records, require_in_folders, source_links
+from ..errors import ModelFileError
 from .schedulers import SD21_SCHEDULER_CONFIG
 
 UNET_CLASS_NAMES = ("UNet2DConditionModel", "ReferenceNetModel")

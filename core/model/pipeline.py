@@ -10,22 +10,22 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .blending import NullStateCache, check_degree, push_past_null, scale_source_embeds
-from .devices import resolve_device
+from ..engine.photos import Compositing, FaceSelection, FailClosed, PhotoSettings, process_photos  # noqa: F401
 from ..errors import FaceAnonError
 from ..faces import load_detector
+from ..options import DEGREE, GUIDANCE, MAX_STEPS, SCHEDULER, STEPS  # noqa: F401 - MAX_STEPS: its old home
+from ..speedups.split_geglu import install_split_geglu
+from ..speedups.subpixel_upsampling import install_subpixel_upsampling
+from ..speedups.vae_layout import use_vae_layout
+from .blending import NullStateCache, check_degree, push_past_null, scale_source_embeds
+from .devices import resolve_device
 from .images import ImageInput, to_hwc_numpy, to_image_batch
 from .loading import FaceAnonModels, load_models
-from ..options import DEGREE, GUIDANCE, MAX_STEPS, SCHEDULER, STEPS  # noqa: F401 - MAX_STEPS: its old home
-from ..engine.photos import Compositing, FaceSelection, FailClosed, PhotoSettings, process_photos  # noqa: F401
 from .placement import DirectPlacement
 from .precision import resolve_dtype
 from .randomness import draw_normal, item_generators
 from .reference import Reference, encode_clip, encode_posterior
 from .reference_bank import ReferenceBank
-from ..speedups.split_geglu import install_split_geglu
-from ..speedups.subpixel_upsampling import install_subpixel_upsampling
-from ..speedups.vae_layout import use_vae_layout
 from .reference_routing import consumed_state_keys, install_capture, install_injection, run_referencenet
 from .sampling import Conditioning, Denoiser, ProgressCallback
 from .schedulers import make_scheduler

@@ -9,8 +9,8 @@ import torch
 from diffusers import AutoencoderKL
 from transformers import CLIPVisionModel
 
-from .clip_preprocessing import clip_pixel_values
 from ..errors import FaceAnonError
+from .clip_preprocessing import clip_pixel_values
 from .randomness import draw_normal
 
 

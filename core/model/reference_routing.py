@@ -15,8 +15,8 @@ import torch
 from diffusers import UNet2DConditionModel
 from diffusers.models.attention_processor import AttnProcessor2_0
 
-from .attention_processors import ReferenceAttnProcessor, ReferenceCaptureProcessor
 from ..speedups.cross_attention import TwoTokenCrossAttnProcessor
+from .attention_processors import ReferenceAttnProcessor, ReferenceCaptureProcessor
 from .state_recorder import CaptureComplete, StateRecorder  # noqa: F401 - also their home before 0.3
 
 _ATTN1_SUFFIX = ".attn1.processor"

@@ -14,11 +14,11 @@ import torch.nn.functional as F
 from diffusers import UNet2DConditionModel
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
-from ..speedups.cpu_heap import retained_cpu_heap
-from .precision import non_finite_advice
 from ..errors import FaceAnonError
-from .reference_bank import ReferenceBank
+from ..speedups.cpu_heap import retained_cpu_heap
 from ..speedups.subpixel_upsampling import release_subpixel_kernels
+from .precision import non_finite_advice
+from .reference_bank import ReferenceBank
 
 States = dict[str, torch.Tensor]
 ProgressCallback = Callable[[int, int, torch.Tensor], None]

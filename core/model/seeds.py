@@ -9,7 +9,6 @@ from __future__ import annotations
 import numbers
 
 from ..errors import FaceAnonError
-
 from ..options import MAX_SEED  # noqa: F401 - its home is options.py
 
 
