@@ -150,7 +150,7 @@ def compare(dtypes, steps: int, repeats: int, model: str, at_steps: int) -> None
                                                                    r["calls"]["second"]["stages"][s]["cpu"])))
     rows.append(("  first face: null states", lambda r: (r["calls"]["first"]["stages"]["null_states"]["wall"],
                                                          r["calls"]["first"]["stages"]["null_states"]["cpu"])))
-    rows.append((f"one UNet step (guided)", lambda r: tuple(r["calls"]["second"]["stages"]["unet_steps"][k] / steps
+    rows.append(("one UNet step (guided)", lambda r: tuple(r["calls"]["second"]["stages"]["unet_steps"][k] / steps
                                                            for k in ("wall", "cpu"))))
     rows.append((f"per face at {at_steps} steps (second call)",
                  lambda r: (per_face(r["calls"]["second"], steps, at_steps), per_face(r["calls"]["second"], steps,

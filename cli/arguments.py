@@ -8,7 +8,7 @@ import math
 
 from ..core import options
 from ..core.catalog.model_catalog import GROUPS
-from ..core.options import MAX_STEPS, Option
+from ..core.options import Option
 
 DOWNLOAD_TARGETS = ("all", *GROUPS)
 DEFAULT_BATCH = options.BATCH_SIZE.default

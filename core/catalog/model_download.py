@@ -21,7 +21,7 @@ from ..errors import ModelFileError
 from .hub import CONNECT_TIMEOUT_S, check_reachable, hub_endpoint
 from .model_locate import CORRUPT, MISSING, REFUSED, FileStatus, file_problem, status
 from .model_messages import download_error, missing_error
-from .model_records import HubFile, ModelFile, PackageFile, WebFile
+from .model_records import HubFile, ModelFile, PackageFile
 
 READ_TIMEOUT_S = 30.0
 _CORRUPT_HINT = "Move the files marked corrupt away (they are never overwritten), then download again."
