@@ -23,6 +23,7 @@ from ..faces import AlignedFace, Detector, Face, align_faces
 from ..faces.image_io import as_array
 from ..model.seeds import check_seed
 from ..options import FRAMING, ON_NO_FACE_OPTION
+from .face_report import FaceRecord
 from .face_settings import Compositing, FaceSelection, FailClosed, Generation
 from .face_stages import (  # noqa: F401 - their home before 0.3 was this module
     FACE_SIZE,
@@ -45,21 +46,40 @@ log = logging.getLogger("faceanon")
 
 @dataclass
 class PhotoResult:
+    """A processed photo: the result, where it changed, and one record per selected face (see face_report)."""
+
     image: np.ndarray  # same dtype and size as the input photo
     mask: np.ndarray  # HxW float32 in 0..1: where pixels were replaced
-    faces: list[AlignedFace] = field(default_factory=list)
-    actions: list[str] = field(default_factory=list)  # per face: "generated" or "redacted: <reason>"
-    seeds: list[int] = field(default_factory=list)  # per face
-    crops: list[Optional[np.ndarray]] = field(default_factory=list)  # per face: the generated 512x512 face
-    report: list[dict] = field(default_factory=list)  # per face: the audit record (see face_report)
+    records: list[FaceRecord] = field(default_factory=list)
     not_selected: list[Face] = field(default_factory=list)  # detected, but left out by the selection
 
     @classmethod
     def of(cls, photo: PhotoFaces) -> "PhotoResult":
-        records = photo.records
-        return cls(photo.image, photo.mask, [r.aligned for r in records], [r.legacy_action for r in records],
-                   [r.seed for r in records], [r.generated for r in records], [r.as_dict() for r in records],
-                   list(photo.not_selected))
+        return cls(photo.image, photo.mask, list(photo.records), list(photo.not_selected))
+
+    # Views of the records, for the callers written before they existed.
+    @property
+    def faces(self) -> list[AlignedFace]:
+        return [record.aligned for record in self.records]
+
+    @property
+    def actions(self) -> list[str]:
+        """Per face: "generated" or "redacted (<reason>)"."""
+        return [record.legacy_action for record in self.records]
+
+    @property
+    def seeds(self) -> list[int]:
+        return [record.seed for record in self.records]
+
+    @property
+    def crops(self) -> list[Optional[np.ndarray]]:
+        """Per face: the generated 512x512 face, or None where it was redacted instead."""
+        return [record.generated for record in self.records]
+
+    @property
+    def report(self) -> list[dict]:
+        """Per face: the audit record."""
+        return [record.as_dict() for record in self.records]
 
 
 def find_faces(
