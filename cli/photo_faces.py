@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..core.engine.face_settings import FaceSelection, FailClosed, Generation
 from ..core.engine.photos import PhotoSettings, process_photos
 from .file_run import Outcome
-from .report import face_record, merge_verification
+from .report import photo_face_record
 
 
 class PhotoFaces:
@@ -26,10 +26,7 @@ class PhotoFaces:
                                  source=self.source, callback=self.progress.step)
         outcomes = []
         for result in results:
-            per_face = zip(result.faces, result.actions, result.seeds, strict=True)
-            records = [face_record(j, aligned.face, action, seed=seed, degree=self.degree)
-                       for j, (aligned, action, seed) in enumerate(per_face)]
-            verification = merge_verification(records, getattr(result, "report", None))
-            outcomes.append(Outcome(result.image, result.mask, records, result.actions, {"verification": verification},
-                                    result.not_selected, [aligned.face for aligned in result.faces]))
+            records = [photo_face_record(j, record, self.degree) for j, record in enumerate(result.records)]
+            outcomes.append(Outcome(result.image, result.mask, records, result.actions, {}, result.not_selected,
+                                    [record.face for record in result.records]))
         return outcomes

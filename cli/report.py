@@ -64,25 +64,17 @@ def not_selected_records(faces, args) -> list[dict]:
     return records
 
 
-# Positions within one core call (a group of files): our records say which file and face instead.
+# Positions within one core call (a group of files): the file's record says which file, the entry which face.
 POSITION_KEYS = ("image_index", "face_index")
 
 
-def merge_verification(records: list[dict], extra) -> dict | None:
-    """Add a result's own per-face records (e.g. verification scores) to ours; anything that is not
-    one entry per face is returned to be stored for the whole file."""
-    if extra is None:
-        return None
-    extra = jsonable(extra)
-    if isinstance(extra, dict) and isinstance(extra.get("faces"), list):
-        faces, rest = extra["faces"], {k: v for k, v in extra.items() if k != "faces"}
-    else:
-        faces, rest = extra, None
-    if isinstance(faces, list) and len(faces) == len(records) and all(isinstance(f, dict) for f in faces):
-        for record, face in zip(records, faces, strict=True):
-            record.update({key: value for key, value in face.items() if key not in record and key not in POSITION_KEYS})
-        return rest or None
-    return {"report": extra}
+def photo_face_record(index: int, record, degree: float) -> dict:
+    """One face of an anonymized or swapped photo, from its core record (core.engine.face_report): where it was
+    and what was done (``face_record``), then every other field of its audit record (attempts, similarities...)."""
+    entry = face_record(index, record.face, record.legacy_action, seed=record.seed, degree=degree)
+    audit = jsonable(record.as_dict())
+    entry.update({key: value for key, value in audit.items() if key not in entry and key not in POSITION_KEYS})
+    return entry
 
 
 class Report:

@@ -491,15 +491,18 @@ def test_missing_models_without_download_say_how_to_get_them(tmp_path, capsys):
 
 
 def test_report_takes_per_face_records_from_the_result():
-    from faceanon.cli.report import merge_verification
+    from faceanon.cli.report import photo_face_record
+    from faceanon.core.engine.face_report import FaceRecord
+    from faceanon.core.faces import Face
 
-    records = [{"index": 0, "action": "generated"}, {"index": 1, "action": "generated"}]
-    assert merge_verification(records, [{"similarity": np.float32(0.25), "action": "x"}, {"similarity": 0.5}]) is None
-    assert records[0] == {"index": 0, "action": "generated", "similarity": 0.25} and records[1]["similarity"] == 0.5
-    assert merge_verification(records, {"threshold": 0.36, "faces": [{"passed": True}, {"passed": False}]}) == \
-        {"threshold": 0.36}
-    assert records[1]["passed"] is False
-    assert merge_verification(records, "something else") == {"report": "something else"}
+    face = Face((10.0, 20.0, 110.0, 140.0), 0.93, np.zeros((5, 2)))
+    record = FaceRecord(0, 1, face.box, seed=8, degree=1.35, attempts=2, face=face, verified=True, threshold=0.363,
+                        similarity_initial=np.float32(0.5), similarity_final=0.25)
+    entry = photo_face_record(1, record, degree=1.25)
+    assert entry["index"] == 1 and entry["box"] == [10.0, 20.0, 110.0, 140.0] and entry["score"] == 0.93
+    assert entry["action"] == "generated" and entry["seed"] == 8 and entry["degree"] == 1.25
+    assert entry["attempts"] == 2 and entry["similarity_final"] == 0.25 and entry["similarity_initial"] == 0.5
+    assert "image_index" not in entry and "face_index" not in entry, "the file's record says which file"
 
 
 @pytest.fixture
