@@ -43,18 +43,6 @@ class Option:
     def kind(self) -> type:
         return type(self.default)
 
-    def check(self, value):
-        """``value`` if it is allowed, else a ValueError that names the option and what it takes."""
-        if self.choices:
-            if value not in self.choices:
-                raise ValueError(f"{self.name}: expected one of {', '.join(map(str, self.choices))}, got {value!r}")
-            return value
-        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
-            raise ValueError(f"{self.name}: must be {'>' if self.low_open else '>='} {self.low}, got {value}")
-        if self.high is not None and value > self.high:
-            raise ValueError(f"{self.name}: must be <= {self.high}, got {value}")
-        return value
-
 
 # -- generation ----------------------------------------------------------------------------------------------
 DEGREE = Option("degree", 1.25, "anonymization degree d: 0 keeps the source identity (swap), 1 removes it, above 1 "

@@ -4,7 +4,7 @@ cannot be generated. Nodes, the CLI and the Python API each build them once and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from ..errors import FaceAnonError
@@ -16,6 +16,7 @@ from ..options import (
     FAIL_CLOSED,
     FALLBACK,
     FEATHER,
+    FRAMING,
     GROW,
     GUIDANCE,
     MAX_FACES,
@@ -73,3 +74,11 @@ class FailClosed:
     def __post_init__(self):
         if self.method not in REDACTION_METHODS:
             raise FaceAnonError(f"fallback: expected one of {', '.join(REDACTION_METHODS)}, got {self.method!r}")
+
+
+@dataclass
+class Rendering:
+    """How a photo's new faces are put in it: the crop framing and the compositing settings."""
+
+    framing: str = FRAMING.default
+    compositing: Compositing = field(default_factory=Compositing)

@@ -17,7 +17,7 @@ The diffusion pipeline is a dependency of the generate stage only, and never cal
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
@@ -29,15 +29,15 @@ from ..faces import (
     align_faces,
     box_face,
     faces_left_out,
-    paste_faces,
     redact_faces_covered,
     select_faces,
     uncovered_faces,
 )
+from ..faces.paste import paste_pixels
 from ..model.seeds import offset_seed
 from ..options import ON_NO_FACE
 from .face_report import BY_BOX, GENERATION_FAILED, TOO_SMALL, UNALIGNABLE, FaceRecord
-from .face_settings import Compositing, FaceSelection, FailClosed, Generation
+from .face_settings import FaceSelection, FailClosed, Generation, Rendering
 
 if TYPE_CHECKING:
     import torch
@@ -201,14 +201,13 @@ class _ChunkProgress:
 
 def generate_records(
     pipe, records: Sequence[FaceRecord], generation: Generation, fail_closed: FailClosed, *,
-    degree: float, source_crop: Optional[np.ndarray] = None, callback: Optional[ProgressCallback] = None,
+    source_crop: Optional[np.ndarray] = None, callback: Optional[ProgressCallback] = None,
 ) -> None:
-    """Generate the new face of each record at ``degree`` with the record's seed; a face that could not be
-    generated is marked for redaction."""
+    """Generate the new face of each record with the record's seed; a face that could not be generated is
+    marked for redaction."""
     crops = generate_faces(
-        pipe, [record.aligned.image for record in records], [record.seed for record in records],
-        replace(generation, degree=degree), source_crop=source_crop, fail_closed=fail_closed.enabled,
-        callback=callback,
+        pipe, [record.aligned.image for record in records], [record.seed for record in records], generation,
+        source_crop=source_crop, fail_closed=fail_closed.enabled, callback=callback,
     )
     for record, crop in zip(records, crops):
         record.generated, record.attempts = crop, record.attempts + 1
@@ -217,16 +216,20 @@ def generate_records(
 
 
 # -- 4. compose and 5. cover ---------------------------------------------------------------------------------
-def compose(photo: PhotoFaces, framing: str, compositing: Compositing) -> None:
-    """Paste the generated faces of ``photo``, then redact each face without one as its record says."""
+def compose(photo: PhotoFaces, rendering: Rendering) -> None:
+    """Paste the generated faces of ``photo``, then redact each face without one as its record says.
+
+    Verification composes a photo again after every change, so the pixels are not checked again here: the
+    original was checked when the photo was read (``as_array``)."""
     done = [record for record in photo.records if record.generated is not None]
     image, mask = photo.original, np.zeros(photo.original.shape[:2], np.float32)
     if done:
-        image, mask = paste_faces(image, [r.aligned for r in done], [r.generated for r in done],
-                                  feather=compositing.feather, grow=compositing.grow,
-                                  color_match=compositing.color_match)
+        compositing = rendering.compositing
+        image, mask = paste_pixels(image, [r.aligned for r in done], [r.generated for r in done],
+                                   feather=compositing.feather, grow=compositing.grow,
+                                   color_match=compositing.color_match)
     failed = [record for record in photo.records if record.generated is None]
-    image, redacted = redact_recorded_faces(image, [record.face for record in failed], failed, framing)
+    image, redacted = redact_recorded_faces(image, [record.face for record in failed], failed, rendering.framing)
     photo.image, photo.mask = image, np.maximum(mask, redacted)
 
 

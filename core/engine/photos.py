@@ -24,7 +24,7 @@ from ..faces.image_io import as_array
 from ..model.seeds import check_seed
 from ..options import FRAMING, ON_NO_FACE_OPTION
 from .face_report import FaceRecord
-from .face_settings import Compositing, FaceSelection, FailClosed, Generation
+from .face_settings import Compositing, FaceSelection, FailClosed, Generation, Rendering
 from .face_stages import (  # noqa: F401 - their home before 0.3 was this module
     FACE_SIZE,
     PhotoFaces,
@@ -39,7 +39,7 @@ from .face_stages import (  # noqa: F401 - their home before 0.3 was this module
     plan_faces,
     select_detected,
 )
-from .verified_faces import Rendering, Verification, verify_and_retry
+from .verified_faces import Verification, verify_and_retry
 
 log = logging.getLogger("faceanon")
 
@@ -124,6 +124,10 @@ class PhotoSettings:
         generation = Generation(**{name: given.pop(name) for name in generation_names & set(given)})
         return cls(generation=generation, **given)
 
+    @property
+    def rendering(self) -> Rendering:
+        return Rendering(self.framing, self.compositing)
+
     def checked(self) -> "PhotoSettings":
         """These settings with their seed checked and made a plain int (see seeds.check_seed)."""
         check_no_face_policy(self.on_no_face)
@@ -152,7 +156,7 @@ def process_photos(
         raise FaceAnonError(f"pass either settings or loose options, not both (got {', '.join(sorted(options))})")
     settings = (settings or PhotoSettings.from_options(**options)).checked()
     generation, fail_closed = settings.generation, settings.fail_closed
-    rendering = Rendering(settings.framing, settings.compositing)
+    rendering = settings.rendering
     arrays = [as_array(image, "image" if len(images) == 1 else f"image {i}") for i, image in enumerate(images)]
     photos = [find_photo_faces(i, image, detector, settings.selection, settings.framing, generation,
                                None if masks is None else masks[i]) for i, image in enumerate(arrays)]
@@ -165,15 +169,14 @@ def process_photos(
             raise FaceAnonError("source: a swap (degree 0) needs a source image")
         source_crop = largest_face_crop(as_array(source, "source"), detector, settings.framing)
     todo = plan_faces(photos, fail_closed)
-    generate_records(pipe, todo, generation, fail_closed, degree=generation.degree, source_crop=source_crop,
-                     callback=callback)
+    generate_records(pipe, todo, generation, fail_closed, source_crop=source_crop, callback=callback)
     if settings.verification is not None and generation.degree > 0:
         verify_and_retry(settings.verification, photos, pipe, generation, fail_closed, rendering, callback)
     else:
         if settings.verification is not None:
             log.info("FaceAnon: identity verification is skipped for swaps (degree 0)")
         for photo in photos:
-            compose(photo, rendering.framing, rendering.compositing)
+            compose(photo, rendering)
             if cover(photo, fail_closed):
-                compose(photo, rendering.framing, rendering.compositing)
+                compose(photo, rendering)
     return [PhotoResult.of(photo) for photo in photos]

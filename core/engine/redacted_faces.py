@@ -19,9 +19,9 @@ from ..errors import FaceAnonError
 from ..faces import REDACTION_METHODS, Face
 from ..faces.image_io import ImageLike, as_array
 from .face_report import REQUESTED, FaceRecord
-from .face_settings import Compositing
+from .face_settings import Rendering
 from .face_stages import PhotoFaces, compose, redact_recorded_faces  # noqa: F401 - also its home before 0.3
-from .verified_faces import Rendering, Verification, verify_redactions
+from .verified_faces import Verification, verify_redactions
 
 
 @dataclass
@@ -53,9 +53,9 @@ def redact_photo(
         record.redact(REQUESTED, method)
     photo = PhotoFaces(image_index, array, records)
     if verification is not None and faces:
-        verify_redactions(verification, [photo], Rendering(framing, Compositing()))
+        verify_redactions(verification, [photo], Rendering(framing))
     else:
-        compose(photo, framing, Compositing())
+        compose(photo, Rendering(framing))
     result, mask = photo.image, photo.mask
     if isinstance(image, np.ndarray) and image.ndim == 2:
         result = result[:, :, 0]

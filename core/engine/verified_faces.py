@@ -13,14 +13,14 @@ another identity, so comparing it with the original says nothing about privacy.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 from ..errors import FaceAnonError
 from ..model.seeds import offset_seed
 from ..options import DEGREE_STEP, MAX_DEGREE, MAX_RETRIES
 from .face_report import RECOGNIZABLE, FaceRecord
-from .face_settings import Compositing, FailClosed, Generation
+from .face_settings import FailClosed, Generation, Rendering  # noqa: F401 - Rendering: also here before
 from .face_stages import PhotoFaces, compose, cover, generate_records
 
 log = logging.getLogger("faceanon")
@@ -76,18 +76,10 @@ def retry_seed(first_seed: int, attempt: int) -> int:
 Verification = VerificationPolicy  # its name before 0.3
 
 
-@dataclass
-class Rendering:
-    """How a photo is composed again while it is verified: the framing and the compositing settings."""
-
-    framing: str = "whole_face"
-    compositing: Compositing = field(default_factory=Compositing)
-
-
 def _measure(policy: VerificationPolicy, photos: Sequence[PhotoFaces], rendering: Rendering) -> None:
     """Compose each photo from its records and measure its faces against their originals."""
     for photo in photos:
-        compose(photo, rendering.framing, rendering.compositing)
+        compose(photo, rendering)
         similarities = policy.verifier.compare_faces(
             photo.original, [record.face for record in photo.records], photo.image,
             embeddings=[record.identity for record in photo.records],
@@ -140,7 +132,7 @@ def verify_and_retry(
         for record, seed in pending:
             record.seed, record.degree = retry_seed(seed, attempt), stronger
         retried = [record for record, _ in pending]
-        generate_records(pipe, retried, generation, fail_closed, degree=stronger, callback=callback)
+        generate_records(pipe, retried, replace(generation, degree=stronger), fail_closed, callback=callback)
         _measure(policy, _photos_of(photos, retried), rendering)
 
     _redact(policy, photos, fail_closed, rendering)
